@@ -1,0 +1,55 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// clonectl: a Linux controller that clones Windows EC2 instances through SSM Run Command.
+// AWS is spoken directly: SigV4 on OpenSSL's libcrypto, HTTP on libcurl's multi interface.
+let package = Package(
+    name: "clonectl",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "clonectl", targets: ["clonectl"]),
+        .executable(name: "sigv4-bench", targets: ["sigv4-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries (see ../shared/NATIVE.md for the pitfalls these shims work around).
+        .systemLibrary(
+            name: "COpenSSL", pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // SHA-256 and HMAC on libcrypto, shared by the signer and the envelope verifier.
+        .target(name: "ClonectlCrypto", dependencies: ["COpenSSL"]),
+        // SigV4 as a pure function: request in, every stage out.
+        .target(name: "AWSSigV4", dependencies: ["ClonectlCrypto"]),
+        // HTTP over curl_multi, one owning thread, async/await on top.
+        .target(name: "AWSHTTP", dependencies: ["CCurl", "COpenSSL"]),
+        // Shared config/credentials files, the credential chain, region and endpoint resolution.
+        .target(name: "AWSCredentials", dependencies: ["AWSHTTP"]),
+        // Retry classification, backoff, retry quota and adaptive client-side rate limiting.
+        .target(name: "AWSRetry"),
+        // Wire protocols (JSON 1.1, EC2 Query, XML), errors, the request pipeline, EC2/SSM/STS clients, waiters.
+        .target(name: "AWSCore", dependencies: ["AWSSigV4", "AWSHTTP", "AWSCredentials", "AWSRetry", "ClonectlCrypto"]),
+        // The command-line interface (thin commands over the libraries).
+        .target(name: "ClonectlCLI", dependencies: [
+            "AWSCore", "AWSSigV4", "AWSCredentials",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "clonectl", dependencies: ["ClonectlCLI"]),
+        .executableTarget(name: "sigv4-bench", dependencies: ["AWSSigV4"]),
+
+        .target(name: "TestSupport", dependencies: ["AWSHTTP"], path: "Tests/TestSupport"),
+        .testTarget(name: "ClonectlCryptoTests", dependencies: ["ClonectlCrypto"]),
+        .testTarget(name: "AWSSigV4Tests", dependencies: ["AWSSigV4", "ClonectlCLI", "TestSupport"]),
+        .testTarget(name: "AWSHTTPTests", dependencies: ["AWSHTTP", "TestSupport"]),
+        .testTarget(name: "AWSCredentialsTests", dependencies: ["AWSCredentials", "TestSupport"]),
+        .testTarget(name: "AWSRetryTests", dependencies: ["AWSRetry"]),
+        .testTarget(name: "AWSCoreTests", dependencies: ["AWSCore", "TestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["AWSCore", "ClonectlCLI", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,2 @@
+/// AWS wire protocols, errors, pipeline and clients.
+public enum AWSCoreModule {}

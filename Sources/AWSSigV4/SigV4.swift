@@ -1,0 +1,2 @@
+/// SigV4 signer: implemented in Signer.swift.
+public enum SigV4 {}

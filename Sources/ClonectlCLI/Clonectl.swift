@@ -1,0 +1,26 @@
+import ArgumentParser
+
+/// The root command. Subcommands live one per file; each stays thin over the libraries.
+public struct Clonectl: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "clonectl",
+        abstract: "Clone Windows EC2 instances through SSM Run Command: prep, image, Sysprep, clone, reconfigure.",
+        version: ClonectlVersion.current,
+        subcommands: [DebugCommand.self]
+    )
+    public init() {}
+}
+
+public enum ClonectlVersion {
+    public static let current = "0.1.0"
+}
+
+/// `clonectl debug ...`: tools for operators chasing wire-level problems.
+public struct DebugCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "debug",
+        abstract: "Wire-level diagnostics.",
+        subcommands: []
+    )
+    public init() {}
+}

@@ -1,0 +1,3 @@
+import ClonectlCLI
+
+await Clonectl.main()
