@@ -1,2 +1,0 @@
-/// AWS wire protocols, errors, pipeline and clients.
-public enum AWSCoreModule {}

@@ -1,0 +1,174 @@
+import Foundation
+import AWSHTTP
+import AWSSigV4
+import AWSRetry
+import AWSCredentials
+
+/// Which AWS service a client talks to, and how it signs.
+public struct AWSService: Sendable, Equatable {
+    /// The id used in endpoints and env vars ("ssm", "ec2", "sts").
+    public var id: String
+    /// The SigV4 signing name (the same for these three).
+    public var signingName: String
+
+    public static let ssm = AWSService(id: "ssm", signingName: "ssm")
+    public static let ec2 = AWSService(id: "ec2", signingName: "ec2")
+    public static let sts = AWSService(id: "sts", signingName: "sts")
+}
+
+/// Where a request goes: scheme, host, port and base path of the resolved endpoint.
+public struct AWSEndpoint: Sendable, Equatable {
+    public var url: String
+    public var host: String
+    /// The `Host` header: host, plus the port when it is not the scheme's default.
+    public var hostHeader: String
+    public var path: String
+
+    /// Parses an endpoint URL; a clear error when it has no scheme or host.
+    public init(_ url: String) throws {
+        guard let c = URLComponents(string: url), let scheme = c.scheme?.lowercased(), scheme == "http" || scheme == "https",
+              let host = c.host, !host.isEmpty else {
+            throw AWSError(kind: .invalidRequest, code: "InvalidEndpoint",
+                           message: "endpoint '\(url)' is not an http:// or https:// URL with a host", service: "", operation: "")
+        }
+        let defaultPort = scheme == "https" ? 443 : 80
+        let hostPart = host.contains(":") ? "[\(host)]" : host
+        self.host = host
+        self.hostHeader = c.port.map { $0 == defaultPort ? hostPart : "\(hostPart):\($0)" } ?? hostPart
+        self.path = c.percentEncodedPath.isEmpty ? "/" : c.percentEncodedPath
+        self.url = "\(scheme)://\(hostHeader)\(self.path)"
+    }
+}
+
+/// What one attempt did, for `-v` output and call counting. Never holds a secret.
+public struct AWSCallEvent: Sendable {
+    public enum Phase: Sendable { case attempt, response, retry, failed }
+    public var phase: Phase
+    public var service: String
+    public var operation: String
+    public var attempt: Int
+    public var httpStatus: Int?
+    public var errorCode: String?
+    public var requestId: String?
+    public var elapsed: Duration?
+    public var retryDelay: Duration?
+}
+
+/// One service's request pipeline: credentials, sign (on every attempt), send, read errors, retry.
+public final class AWSClient: Sendable {
+    public struct Options: Sendable {
+        /// Limits for each attempt.
+        public var attempt = HTTPRequestOptions(timeout: .seconds(60), connectTimeout: .seconds(10), maxResponseBytes: 32 << 20)
+        /// Called for every attempt, response and retry (from any task: must be thread-safe).
+        public var observer: (@Sendable (AWSCallEvent) -> Void)?
+        /// Signing time source; tests may pin it.
+        public var clock: @Sendable () -> Date = { Date() }
+        public init() {}
+    }
+
+    public let service: AWSService
+    public let endpoint: AWSEndpoint
+    public let region: String
+    public let credentials: CredentialProvider
+    public let transport: HTTPTransport
+    public let retry: RetryStrategy
+    public let options: Options
+    private let skew = ClockSkew()
+
+    public init(service: AWSService, endpoint: AWSEndpoint, region: String, credentials: CredentialProvider,
+                transport: HTTPTransport, retry: RetryStrategy, options: Options = Options()) {
+        self.service = service
+        self.endpoint = endpoint
+        self.region = region
+        self.credentials = credentials
+        self.transport = transport
+        self.retry = retry
+        self.options = options
+    }
+
+    /// Sends one operation and returns its 2xx response, retrying what the retry strategy says is retryable.
+    /// `eventualConsistency` names error codes that mean "not visible yet" for this call.
+    public func perform(operation: String, body: [UInt8], headers: [HTTPHeader],
+                        eventualConsistency: Set<String> = []) async throws -> HTTPResponse {
+        var token = try await retry.acquireInitialToken(partition: service.id, eventualConsistencyCodes: eventualConsistency)
+        var attempt = 0
+        var skewCorrected = false
+        while true {
+            attempt += 1
+            try Task.checkCancellation()
+            let creds = try await credentials.credentials()
+            let request = sign(body: body, headers: headers, credentials: creds)
+            emit(.attempt, operation, attempt)
+            let started = ContinuousClock.now
+            let failure: AttemptFailure
+            var error: AWSError
+            do {
+                let response = try await transport.execute(request, options: options.attempt)
+                let elapsed = ContinuousClock.now - started
+                if (200..<300).contains(response.status) {
+                    retry.recordSuccess(token)
+                    emit(.response, operation, attempt, status: response.status,
+                         requestId: response.header("x-amzn-RequestId"), elapsed: elapsed)
+                    return response
+                }
+                error = AWSErrorParser.parse(response: response, service: service.id, operation: operation)
+                error.scrub(secrets: [creds.secretAccessKey, creds.sessionToken ?? ""])
+                emit(.response, operation, attempt, status: response.status, code: error.code,
+                     requestId: error.requestId, elapsed: elapsed)
+                // A skewed local clock: re-sign once with the service's time, outside the retry budget.
+                if !skewCorrected, skew.adjust(code: error.code, serverDate: response.header("Date"), now: options.clock()) {
+                    skewCorrected = true
+                    continue
+                }
+                failure = .service(status: response.status, code: error.code)
+            } catch let transportError as HTTPTransportError {
+                if transportError.kind == .cancelled, Task.isCancelled { throw CancellationError() }
+                error = AWSError(kind: .transport, code: "Transport.\(transportError.kind.rawValue)",
+                                 message: transportError.description, service: service.id, operation: operation,
+                                 transportKind: transportError.kind)
+                failure = .transport(TransportFailureKind(transportError.kind))
+            }
+            error.attempts = attempt
+            switch retry.refreshTokenForRetry(&token, failure: failure) {
+            case .retry(let delay, _):
+                emit(.retry, operation, attempt, status: error.httpStatus, code: error.code, delay: delay)
+                try await retry.waitToRetry(token, after: delay)
+            case .giveUp(let reason):
+                emit(.failed, operation, attempt, status: error.httpStatus, code: error.code)
+                error.giveUpReason = reason.description
+                throw error
+            }
+        }
+    }
+
+    /// Builds and signs one attempt's request. Called again for every retry: signatures expire.
+    func sign(body: [UInt8], headers: [HTTPHeader], credentials creds: AWSCredentials) -> HTTPRequest {
+        var signHeaders = [SigV4Header(name: "Host", value: endpoint.hostHeader)]
+        signHeaders += headers.map { SigV4Header(name: $0.name, value: $0.value) }
+        let signed = SigV4.sign(
+            SigV4Request(method: "POST", path: endpoint.path, headers: signHeaders, body: body),
+            credentials: SigV4Credentials(accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey,
+                                          sessionToken: creds.sessionToken),
+            region: region, service: service.signingName, date: skew.corrected(options.clock()))
+        var out = signed.headers.map { HTTPHeader($0.name, $0.value) }
+        out.append(HTTPHeader("User-Agent", "clonectl/\(AWSCoreInfo.version)"))
+        return HTTPRequest(method: "POST", url: endpoint.url, headers: out, body: body)
+    }
+
+    private func emit(_ phase: AWSCallEvent.Phase, _ operation: String, _ attempt: Int, status: Int? = nil,
+                      code: String? = nil, requestId: String? = nil, elapsed: Duration? = nil, delay: Duration? = nil) {
+        options.observer?(AWSCallEvent(phase: phase, service: service.id, operation: operation, attempt: attempt,
+                                       httpStatus: status, errorCode: code, requestId: requestId,
+                                       elapsed: elapsed, retryDelay: delay))
+    }
+}
+
+public enum AWSCoreInfo {
+    public static let version = "0.1.0"
+}
+
+extension TransportFailureKind {
+    init(_ kind: HTTPTransportError.Kind) {
+        self = TransportFailureKind(rawValue: kind.rawValue) ?? .other
+    }
+}

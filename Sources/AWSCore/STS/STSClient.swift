@@ -1,0 +1,57 @@
+import Foundation
+import AWSCredentials
+
+/// STS over the Query protocol, API version 2011-06-15.
+public struct STSClient: Sendable {
+    public let client: AWSClient
+    public static let apiVersion = "2011-06-15"
+
+    public init(client: AWSClient) { self.client = client }
+
+    public struct CallerIdentity: Sendable, Equatable {
+        public var account: String
+        public var arn: String
+        public var userId: String
+    }
+
+    public func getCallerIdentity() async throws -> CallerIdentity {
+        let root = try await QueryProtocol.call(client: client, parameters: QueryParameters(action: "GetCallerIdentity", version: Self.apiVersion))
+        return try QueryProtocol.read(client, "GetCallerIdentity") {
+            guard let r = root.child("GetCallerIdentityResult"), let account = r.string("Account"), let arn = r.string("Arn") else {
+                throw MissingField("Account/Arn", in: "GetCallerIdentity answer")
+            }
+            return CallerIdentity(account: account, arn: arn, userId: r.string("UserId") ?? "")
+        }
+    }
+
+    /// Temporary credentials for `roleArn`. Signed with this client's own credentials.
+    public func assumeRole(roleArn: String, roleSessionName: String, externalId: String? = nil,
+                           durationSeconds: Int? = nil) async throws -> AWSCredentials {
+        var p = QueryParameters(action: "AssumeRole", version: Self.apiVersion)
+        p.add("RoleArn", roleArn)
+        p.add("RoleSessionName", roleSessionName)
+        p.add("ExternalId", externalId)
+        p.add("DurationSeconds", durationSeconds)
+        let root = try await QueryProtocol.call(client: client, parameters: p)
+        return try QueryProtocol.read(client, "AssumeRole") {
+            guard let c = root.at("AssumeRoleResult/Credentials"), let id = c.string("AccessKeyId"),
+                  let secret = c.string("SecretAccessKey") else {
+                throw MissingField("Credentials", in: "AssumeRole answer")
+            }
+            return AWSCredentials(accessKeyId: id, secretAccessKey: secret, sessionToken: c.string("SessionToken"),
+                                  expiration: c.string("Expiration").flatMap(ISO8601.parse),
+                                  source: "assume-role \(roleArn)")
+        }
+    }
+}
+
+/// ISO 8601 timestamps as AWS writes them (`2026-11-28T03:20:45Z`, with or without fractional seconds).
+enum ISO8601 {
+    static func parse(_ text: String) -> Date? {
+        let plain = ISO8601DateFormatter()
+        if let d = plain.date(from: text) { return d }
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return fractional.date(from: text)
+    }
+}
