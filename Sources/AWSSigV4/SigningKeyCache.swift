@@ -18,7 +18,10 @@ public final class SigningKeyCache: Sendable {
     }
 
     private struct State {
-        var keys: [Key: [UInt8]] = [:]
+        var keys: [Key: SigningKey] = [:]
+        /// The entry used last: nearly every lookup asks for it again, and comparing four strings that share
+        /// storage with the caller's is cheaper than hashing them.
+        var last: (key: Key, value: SigningKey)?
         var hits = 0
         var misses = 0
     }
@@ -31,22 +34,32 @@ public final class SigningKeyCache: Sendable {
         self.capacity = max(1, capacity)
     }
 
-    /// The signing key, derived on first use and cached.
+    /// The signing key (kSigning), derived on first use and cached.
     public func signingKey(secret: String, date: String, region: String, service: String) -> [UInt8] {
+        entry(secret: secret, date: date, region: region, service: service).bytes
+    }
+
+    func entry(secret: String, date: String, region: String, service: String) -> SigningKey {
         let key = Key(secret: secret, date: date, region: region, service: service)
-        let cached: [UInt8]? = state.withLock { s in
+        let cached: SigningKey? = state.withLock { s in
+            if let last = s.last, last.key == key {
+                s.hits += 1
+                return last.value
+            }
             if let k = s.keys[key] {
                 s.hits += 1
+                s.last = (key, k)
                 return k
             }
             s.misses += 1
             return nil
         }
         if let cached { return cached }
-        let derived = SigV4.deriveSigningKey(secret: secret, date: date, region: region, service: service)
+        let derived = SigningKey(SigV4.deriveSigningKey(secret: secret, date: date, region: region, service: service))
         state.withLock { s in
             if s.keys.count >= capacity { s.keys.removeAll(keepingCapacity: true) }
             s.keys[key] = derived
+            s.last = (key, derived)
         }
         return derived
     }
@@ -58,7 +71,10 @@ public final class SigningKeyCache: Sendable {
 
     /// Drops every key (for example after credentials rotate).
     public func removeAll() {
-        state.withLock { $0.keys.removeAll() }
+        state.withLock {
+            $0.keys.removeAll()
+            $0.last = nil
+        }
     }
 }
 
