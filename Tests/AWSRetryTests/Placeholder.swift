@@ -1,3 +1,0 @@
-import Testing
-
-@Test func placeholderAWSRetryTests() { #expect(Bool(true)) }
