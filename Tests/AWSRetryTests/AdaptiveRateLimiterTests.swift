@@ -47,13 +47,14 @@ private final class NeverWakingClock: RetryClock {
         #expect(checked == golden.count)
     }
 
-    @Test func throttleDropsToSeventyPercentThenCubicGrowsBack() {
+    @Test func throttleDropsToSeventyPercentThenCubicGrowsBack() throws {
         var limiter = ClientRateLimiter(now: 0)
         drive(&limiter, through: 5) { _, _ in }
         // Measured rate at the throttle: first half-second bucket held 5 responses = 10/s, smoothed
         // from 0: 0.8 * 10 = 8. New rate = beta * 8.
         #expect(limiter.measuredRate == 8)
-        #expect(abs(limiter.fillRate! - 0.7 * 8) < 1e-12)
+        let afterThrottle = try #require(limiter.fillRate, "the throttle must enable pacing")
+        #expect(abs(afterThrottle - 0.7 * 8) < 1e-12)
 
         // CUBIC from the published formula: W(t) = 0.4 (t - K)^3 + 8, K = cbrt(8 * 0.3 / 0.4).
         let k = cbrt(8 * (1 - 0.7) / 0.4)
@@ -62,14 +63,15 @@ private final class NeverWakingClock: RetryClock {
         #expect(abs(limiter.cubic.successReceived(at: 0.5 + k) - 8) < 1e-12, "back at W_max after K seconds")
         #expect(abs(limiter.cubic.successReceived(at: 0.5 + k + 1) - 8.4) < 1e-12)
 
-        var previous = limiter.fillRate!
+        var previous = afterThrottle
         for index in 6...40 {
             let now = Double(index) * 0.1
             limiter.update(throttled: false, now: now)
             let expected = min(curve(now - 0.5), 2 * limiter.measuredRate)
-            #expect(abs(limiter.fillRate! - expected) < 1e-9, "fill rate at t=\(now)")
-            #expect(limiter.fillRate! >= previous - 1e-12, "the rate never falls between throttles")
-            previous = limiter.fillRate!
+            let rate = try #require(limiter.fillRate)
+            #expect(abs(rate - expected) < 1e-9, "fill rate at t=\(now)")
+            #expect(rate >= previous - 1e-12, "the rate never falls between throttles")
+            previous = rate
         }
         #expect(previous > 9.9, "3.5 s after the throttle the curve has probed past the old maximum")
     }
@@ -105,12 +107,13 @@ private final class NeverWakingClock: RetryClock {
             }
         }
         #expect(clock.sleeps.isEmpty, "nothing is paced before the first throttle")
-        #expect(abs(strategy.statistics(partition: "ec2").fillRate! - 5.6) < 1e-12)
+        let fillRate = try #require(strategy.statistics(partition: "ec2").fillRate, "the throttle must enable pacing")
+        #expect(abs(fillRate - 5.6) < 1e-12)
 
         // The limiter was created at first use (t = 0.1) and filled at the 0.5/s floor until the
         // throttle at t = 0.5: 0.2 tokens. At 5.6 tokens/s the next send waits (1 - 0.2) / 5.6 = 1/7 s.
         _ = try await strategy.acquireInitialToken(partition: "ec2")
-        #expect(clock.sleeps.count == 1)
+        try #require(clock.sleeps.count == 1)
         #expect(abs(clock.sleeps[0].retrySeconds - 0.8 / 5.6) < 1e-6)
         let stats = strategy.statistics(partition: "ec2")
         #expect(stats.rateLimiterWaits == 1)
@@ -119,7 +122,7 @@ private final class NeverWakingClock: RetryClock {
 
         // Back-to-back sends are spaced at 1/5.6 s each.
         _ = try await strategy.acquireInitialToken(partition: "ec2")
-        #expect(clock.sleeps.count == 2)
+        try #require(clock.sleeps.count == 2)
         #expect(abs(clock.sleeps[1].retrySeconds - 1 / 5.6) < 1e-6)
         // Other services are not slowed by EC2's throttling.
         _ = try await strategy.acquireInitialToken(partition: "ssm")

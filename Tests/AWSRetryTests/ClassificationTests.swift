@@ -55,7 +55,7 @@ private let goldenTable: [ClassificationRow] = {
         .sendReceive: .transient, .tls: nil, .responseTooLarge: nil, .cancelled: nil, .invalidRequest: nil, .other: nil,
     ]
     for kind in TransportFailureKind.allCases {
-        rows.append(ClassificationRow(failure: .transport(kind), expected: transport[kind]!))
+        rows.append(ClassificationRow(failure: .transport(kind), expected: transport[kind] ?? .client))
     }
     return rows
 }()
