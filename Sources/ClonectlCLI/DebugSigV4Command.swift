@@ -72,7 +72,7 @@ public struct DebugSigV4Command: ParsableCommand {
             throw ValidationError("--service must not be empty")
         }
         if accessKeyId.isEmpty { throw ValidationError("--access-key-id must not be empty") }
-        _ = try secret(environment: ProcessInfo.processInfo.environment)
+        // The secret may come from the environment, which `render` is given, so it is checked there.
     }
 
     public func run() throws {
@@ -86,8 +86,10 @@ public struct DebugSigV4Command: ParsableCommand {
               terminator: "")
     }
 
-    /// Signs `requestBytes` and returns the text to print; throws `ValidationError` for empty or malformed input.
+    /// Signs `requestBytes` and returns the text to print; throws `ValidationError` for empty or malformed input
+    /// and for a missing secret key (`environment` stands in for the process environment).
     public func render(requestBytes: [UInt8], environment: [String: String], now: Date) throws -> String {
+        let secretKey = try secret(environment: environment)
         if requestBytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0a || $0 == 0x0d }) {
             throw ValidationError("stdin is empty: pipe a raw HTTP/1.1 request (request line, headers, blank line, body)")
         }
@@ -96,7 +98,7 @@ public struct DebugSigV4Command: ParsableCommand {
             throw ValidationError("stdin is not a raw HTTP request: \(error)")
         }
         let token = sessionToken ?? environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
-        let credentials = SigV4Credentials(accessKeyId: accessKeyId, secretAccessKey: try secret(environment: environment),
+        let credentials = SigV4Credentials(accessKeyId: accessKeyId, secretAccessKey: secretKey,
                                            sessionToken: token)
         let date = time.flatMap(SigV4.parseISO8601) ?? now
         let options = SigV4Options(normalizePath: !noNormalizePath, uriEncodePath: !noNormalizePath,
