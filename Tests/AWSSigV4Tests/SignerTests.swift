@@ -169,3 +169,15 @@ func hexBytes(_ hex: String) -> [UInt8] {
     }
     return out
 }
+
+extension SignerTests {
+    @Test func descriptionsNeverShowSecrets() {
+        let credentials = SigV4Credentials(accessKeyId: "AKID", secretAccessKey: "SECRET-KEY", sessionToken: "TOKEN")
+        let result = SigV4.sign(Self.request(), credentials: credentials, region: "r", service: "s", date: Self.date)
+        let texts = ["\(credentials)", "\(result)", "\(result.headers)"]
+        for text in texts {
+            #expect(!text.contains("SECRET-KEY") && !text.contains("TOKEN"), "\(text)")
+        }
+        #expect(texts[2].contains("x-amz-security-token: <redacted>"))
+    }
+}
