@@ -47,11 +47,17 @@ struct CanonicalHeaders {
 
     /// Signs the staged name with `value`, trimmed and with each internal whitespace run folded to one space.
     /// The value is copied in bulk, then folded in place (the write position never passes the read position).
-    mutating func commit(_ range: Range<Int>, value: String) {
+    /// `fold: false` is for the signer's own values (date, token, hash), which hold no whitespace.
+    mutating func commit(_ range: Range<Int>, value: String, fold: Bool = true) {
         let start = scratch.count
         var value = value
         value.withUTF8 { scratch.append(contentsOf: $0) }
         let end = scratch.count
+        guard fold else {
+            entries.append(Entry(nameStart: range.lowerBound, nameEnd: range.upperBound, valueEnd: end,
+                                 order: entries.count))
+            return
+        }
         let folded: Int = scratch.withUnsafeMutableBufferPointer { s in
             var write = start
             var pendingSpace = false

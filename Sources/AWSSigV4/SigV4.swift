@@ -58,7 +58,7 @@ public enum SigV4 {
         }
         func add(_ name: String, _ value: String, signed: Bool) {
             sent.append(SigV4Header(name: name, value: value))
-            if signed { headers.commit(headers.stageName(name), value: value) }
+            if signed { headers.commit(headers.stageName(name), value: value, fold: false) }
         }
         add("x-amz-date", amzDate, signed: true)
         if let token, !options.omitSessionToken { add("x-amz-security-token", token, signed: true) }

@@ -107,3 +107,17 @@ public struct SigV4Result: Sendable {
     /// and `authorization`: exactly what to send.
     public var headers: [SigV4Header]
 }
+
+// Descriptions that are safe to log: string interpolation of a header or a result never shows a session token.
+extension SigV4Header: CustomStringConvertible {
+    public var description: String {
+        name.lowercased() == "x-amz-security-token" ? "\(name): <redacted>" : "\(name): \(value)"
+    }
+}
+
+extension SigV4Result: CustomStringConvertible {
+    /// The scope, signed headers and signature; not the canonical request, which may hold the session token.
+    public var description: String {
+        "SigV4Result(scope: \(credentialScope), signedHeaders: \(signedHeaders), signature: \(signature))"
+    }
+}
