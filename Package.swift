@@ -39,7 +39,9 @@ let package = Package(
             "AWSCore", "AWSSigV4", "AWSCredentials",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "clonectl", dependencies: ["ClonectlCLI"]),
+        .executableTarget(name: "clonectl", dependencies: [
+            "ClonectlCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "sigv4-bench", dependencies: ["AWSSigV4"]),
 
         .target(name: "TestSupport", dependencies: ["AWSHTTP"], path: "Tests/TestSupport"),

@@ -20,7 +20,7 @@ public struct DebugCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "debug",
         abstract: "Wire-level diagnostics.",
-        subcommands: [DebugSigV4Command.self]
+        subcommands: [DebugSigV4Command.self, DebugAWSSmokeCommand.self]
     )
     public init() {}
 }
