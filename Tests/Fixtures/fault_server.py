@@ -39,6 +39,7 @@ import argparse
 import base64
 import hashlib
 import json
+import signal
 import socket
 import struct
 import threading
@@ -85,6 +86,7 @@ class FaultServer(ThreadingHTTPServer):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive
+    disable_nagle_algorithm = True  # headers and body are separate writes: Nagle + delayed ACK adds 40 ms
 
     def log_message(self, format, *args):  # noqa: A002 - keep test output quiet
         pass
@@ -220,6 +222,10 @@ def main():
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args()
+    # A parent may hand down a blocked SIGTERM (the Swift test runner does): unblock it, or a plain
+    # terminate() would not stop this server and the parent would wait for its SIGKILL fallback.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, set(signal.Signals))
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     server = FaultServer((args.host, args.port), Handler)
     print(f"fault_server listening on {args.host}:{args.port}", flush=True)
     try:
