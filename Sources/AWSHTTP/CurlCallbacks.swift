@@ -83,7 +83,12 @@ private let sensitiveHeaders: Set<String> = [
     "x-aws-ec2-metadata-token",
 ]
 
+/// Redacts credential headers and the query of a request line (`GET /p?X-Amz-Signature=... HTTP/1.1`):
+/// presigned queries carry signatures and session tokens.
 func redactHeaderLine(_ line: String) -> String {
+    if line.hasSuffix(" HTTP/1.1") || line.hasSuffix(" HTTP/1.0"), let q = line.firstIndex(of: "?") {
+        return String(line[..<q]) + "?<redacted>" + String(line.suffix(9))
+    }
     guard let colon = line.firstIndex(of: ":") else { return line }
     let name = String(line[..<colon]).trimmingSpaces().lowercased()
     return sensitiveHeaders.contains(name) ? "\(line[..<colon]): <redacted>" : line

@@ -1,5 +1,6 @@
 import CCurl
 import COpenSSL
+import Foundation
 
 /// One-time process setup and the single place where curl results become `HTTPTransportError`s.
 enum CurlGlobal {
@@ -43,7 +44,12 @@ extension HTTPTransportError {
         case 63: kind = .responseTooLarge
         default: kind = .other
         }
-        let text = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+        var text = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+        // curl's messages name hosts, not queries; make sure a signed query can never ride along.
+        if let q = url.firstIndex(of: "?"), url.index(after: q) < url.endIndex {
+            let query = String(url[url.index(after: q)...])
+            text = text.replacingOccurrences(of: query, with: "<query>")
+        }
         return HTTPTransportError(kind: kind, curlCode: number, message: text, url: redacted)
     }
 

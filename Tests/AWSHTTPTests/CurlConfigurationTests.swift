@@ -1,4 +1,4 @@
-import AWSHTTP
+@testable import AWSHTTP
 import Foundation
 import Testing
 
@@ -73,5 +73,30 @@ struct CurlConfigurationTests {
                                         options: HTTPRequestOptions(timeout: .seconds(10)))
         }
         #expect(error?.kind == .tls, "got \(String(describing: error))")
+    }
+}
+
+/// The verbose trace goes to stderr, so what it may print is checked directly.
+@Suite struct CurlTraceRedactionTests {
+    @Test(arguments: [
+        ("Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/...", "Authorization: <redacted>"),
+        ("x-amz-security-token: FQoGZXIvYXdzE", "x-amz-security-token: <redacted>"),
+        ("GET /bucket/key?X-Amz-Signature=abc&X-Amz-Security-Token=t HTTP/1.1", "GET /bucket/key?<redacted> HTTP/1.1"),
+        ("Host: ec2.us-east-1.amazonaws.com", "Host: ec2.us-east-1.amazonaws.com"),
+        ("Connected to 127.0.0.1 (127.0.0.1) port 8080 (#0)", "Connected to 127.0.0.1 (127.0.0.1) port 8080 (#0)"),
+    ])
+    func traceLinesAreRedacted(line: String, expected: String) {
+        #expect(redactHeaderLine(line) == expected)
+    }
+
+    @Test func verboseTransportStillWorks() async throws {
+        let server = try FaultServer()
+        let transport = try CurlTransport(configuration: CurlTransportConfiguration(verbose: true))
+        defer { transport.shutdown() }
+        let response = try await transport.execute(
+            HTTPRequest(method: "GET", url: server.url("/v?X-Amz-Signature=s"),
+                        headers: [HTTPHeader("Authorization", "AWS4-HMAC-SHA256 Signature=s")]),
+            options: HTTPRequestOptions())
+        #expect(response.status == 200)
     }
 }

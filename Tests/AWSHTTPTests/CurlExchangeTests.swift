@@ -113,6 +113,18 @@ struct CurlExchangeTests {
         #expect(second.header("x-amzn-requestid") == nil)
     }
 
+    @Test func interimResponseHeadersAreDropped() async throws {
+        let server = try FaultServer()
+        try await server.script(#"{"script": [{"action": "interim", "code": 102, "headers": {"X-Interim": "1"},"then": {"action": "status", "code": 201, "headers": {"X-Final": "yes"}}}]}"#)
+        let transport = try CurlTransport()
+        defer { transport.shutdown() }
+        let response = try await transport.execute(HTTPRequest(method: "GET", url: server.url("/i")),
+                                                   options: HTTPRequestOptions())
+        #expect(response.status == 201)
+        #expect(response.header("X-Final") == "yes")
+        #expect(response.header("X-Interim") == nil, "interim headers leaked: \(response.headers)")
+    }
+
     @Test func sequentialRequestsReuseConnections() async throws {
         let server = try FaultServer()
         let transport = try CurlTransport()

@@ -22,11 +22,12 @@ struct CurlFailureTests {
         #expect(seconds(since: start) < 5)
     }
 
-    @Test func droppedConnectionIsAnEmptyReply() async throws {
+    @Test(arguments: ["drop", "reset"])
+    func brokenConnectionIsEmptyReplyOrReceiveError(action: String) async throws {
         let server = try FaultServer()
         // A fresh transport, so a fresh connection: curl silently re-sends once only when a *reused*
         // connection dies before answering.
-        try await server.script(#"{"script": [{"action": "drop"}]}"#)
+        try await server.script(#"{"script": [{"action": "\#(action)"}]}"#)
         let transport = try CurlTransport()
         defer { transport.shutdown() }
         let error = await transportError {

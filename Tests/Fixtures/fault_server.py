@@ -30,6 +30,9 @@ Actions:
       client, when a test must see the failure.
   {"action": "reset"}
       Reads the request, then closes with a TCP RST (SO_LINGER 0): curl reports 56 (receive failure) or 52.
+  {"action": "interim", "code": 102, "headers": {"X-Interim": "1"}, "then": action}
+      Sends an interim 1xx response carrying those headers, then performs `then` (default echo). Clients must
+      keep only the final response's headers.
   {"action": "slow", "delay": 2.0, "then": action}
       Sleeps `delay` seconds, then performs `then` (default echo).
   {"action": "big", "bytes": N, "chunked": false}
@@ -170,6 +173,11 @@ class Handler(BaseHTTPRequestHandler):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
             return None
+        if kind == "interim":
+            lines = [f"HTTP/1.1 {int(action.get('code', 102))} Interim\r\n"]
+            lines += [f"{n}: {v}\r\n" for n, v in (action.get("headers") or {"X-Interim": "1"}).items()]
+            self.wfile.write(("".join(lines) + "\r\n").encode("latin-1"))
+            return self.perform(action.get("then") or DEFAULT_ACTION, body)
         if kind == "slow":
             time.sleep(float(action.get("delay", 1.0)))
             return self.perform(action.get("then") or DEFAULT_ACTION, body)
