@@ -14,6 +14,7 @@ struct CurlThroughputBenchmark {
         let transport = try CurlTransport()
         defer { transport.shutdown() }
         let total = 2000, workers = 50
+        let cpuStart = Self.processCPUSeconds()
         let start = ContinuousClock.now
         let ok = try await withThrowingTaskGroup(of: Int.self) { group in
             for w in 0..<workers {
@@ -31,10 +32,21 @@ struct CurlThroughputBenchmark {
             return try await group.reduce(0, +)
         }
         let elapsed = seconds(since: start)
+        let cpu = Self.processCPUSeconds() - cpuStart
         let stats = try await server.stats()
-        print(String(format: "HTTP benchmark: %d requests, %d tasks, %.2f s wall, %.0f req/s, %d connections",
-                     total, workers, elapsed, Double(total) / elapsed, stats.connections))
+        // The server also counts the control connection and ManagedProcess's readiness probe.
+        print(String(format: "HTTP benchmark: %d requests, %d tasks, %.2f s wall, %.0f req/s, %.2f s client CPU, "
+                     + "%d connections accepted (2 of them control/probe)",
+                     total, workers, elapsed, Double(total) / elapsed, cpu, stats.connections))
         #expect(ok == total)
         #expect(stats.requests == total)
+    }
+
+    /// User + system CPU of this test process (the server is a separate process).
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func secs(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return secs(usage.ru_utime) + secs(usage.ru_stime)
     }
 }

@@ -4,7 +4,8 @@ import Testing
 import TestSupport
 
 /// Tests/Fixtures/fault_server.py on a fresh port, one per test so scripts and counters never mix.
-/// Control calls go through their own transport, so they add at most one connection to the stats.
+/// Control calls go through their own transport, so they add one connection to the stats; ManagedProcess's
+/// readiness probe adds another.
 final class FaultServer: Sendable {
     let process: ManagedProcess
     let port: Int
