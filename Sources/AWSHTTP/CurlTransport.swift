@@ -33,6 +33,8 @@ public final class CurlTransport: HTTPTransport, Sendable {
     }
 
     /// Stops the background thread; pending and later requests fail with `.cancelled`. Safe to call twice.
+    /// Blocks the caller until the curl thread has exited (normally well under a millisecond; longer only if a
+    /// DNS lookup is in progress, which curl must wait for).
     public func shutdown() {
         loop.shutdown()
     }

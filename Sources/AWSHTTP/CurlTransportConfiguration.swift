@@ -30,7 +30,8 @@ public struct CurlTransportConfiguration: Sendable, Equatable, CustomStringConve
     }
 
     /// Reads HTTPS_PROXY/https_proxy, HTTP_PROXY/http_proxy, NO_PROXY/no_proxy and AWS_CA_BUNDLE.
-    /// The upper-case name wins, as in the AWS CLI; empty values count as unset.
+    /// The upper-case name wins (as in Go's ProxyFromEnvironment, which the Go SDK uses); empty values count
+    /// as unset. Anything else (verbose, limits) keeps its default.
     public static func fromEnvironment(_ env: [String: String]) -> CurlTransportConfiguration {
         func value(_ names: String...) -> String? {
             for name in names {
