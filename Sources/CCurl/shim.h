@@ -15,6 +15,13 @@ static inline CURLcode clonectl_easy_setopt_datafn(CURL *h, CURLoption o, clonec
 typedef int (*clonectl_xferinfo_callback)(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow);
 static inline CURLcode clonectl_easy_setopt_xferinfofn(CURL *h, CURLoption o, clonectl_xferinfo_callback f) { return curl_easy_setopt(h, o, f); }
 
+// CURLOPT_DEBUGFUNCTION: lets the verbose trace go through our redaction instead of straight to stderr.
+typedef int (*clonectl_debug_callback)(CURL *h, curl_infotype type, char *data, size_t size, void *userdata);
+static inline CURLcode clonectl_easy_setopt_debugfn(CURL *h, CURLoption o, clonectl_debug_callback f) { return curl_easy_setopt(h, o, f); }
+// CURL_HTTP_VERSION_1_1 and CURL_ERROR_SIZE as plain values.
+static inline long clonectl_http_version_1_1(void) { return (long)CURL_HTTP_VERSION_1_1; }
+static inline int clonectl_error_size(void) { return CURL_ERROR_SIZE; }
+
 static inline CURLcode clonectl_easy_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode clonectl_easy_getinfo_ptr(CURL *h, CURLINFO i, void **v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode clonectl_easy_getinfo_string(CURL *h, CURLINFO i, char **v) { return curl_easy_getinfo(h, i, v); }
