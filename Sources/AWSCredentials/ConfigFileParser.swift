@@ -30,7 +30,8 @@ public enum ConfigFileParser {
         var openKey: (name: String, indent: Int, hadValue: Bool)?
         var body = text
         if body.hasPrefix("\u{FEFF}") { body.removeFirst() }
-        let lines = body.split(separator: "\n", omittingEmptySubsequences: false)
+        // "\r\n" is one Character in Swift, so split on both forms of line end.
+        let lines = body.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
 
         for (index, rawLine) in lines.enumerated() {
             let lineNumber = index + 1
