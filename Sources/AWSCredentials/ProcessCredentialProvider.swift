@@ -32,7 +32,7 @@ public struct ProcessCredentialProvider: CredentialProvider {
         let stderr = excerpt(String(decoding: result.stderr, as: UTF8.self), limit: 500)
         let stderrNote = stderr.isEmpty ? "" : "; its stderr said: \(stderr)"
         if result.timedOut {
-            throw AWSConfigError(.credentialProcess, "\(what) did not finish within \(timeout.components.seconds) s "
+            throw AWSConfigError(.credentialProcess, "\(what) did not finish within \(seconds(timeout)) s "
                 + "and was stopped\(stderrNote); check that it does not wait for input")
         }
         guard result.status == 0 else {
@@ -53,6 +53,12 @@ public struct ProcessCredentialProvider: CredentialProvider {
         return try CredentialJSON.parse(result.stdout, tokenKey: "SessionToken", source: "process profile \(profileName)",
                                         what: what, kind: .credentialProcess)
     }
+}
+
+/// A duration as seconds for messages: "60", "0.5".
+func seconds(_ duration: Duration) -> String {
+    let value = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    return value == value.rounded() ? String(Int(value)) : String(value)
 }
 
 /// A child process run to completion with a deadline, both pipes drained so it can never block on a full pipe.
