@@ -38,17 +38,18 @@ public struct ProcessCredentialProvider: CredentialProvider {
         guard result.status == 0 else {
             throw AWSConfigError(.credentialProcess, "\(what) failed with exit status \(result.status)\(stderrNote)")
         }
-        let version = (try? JSONSerialization.jsonObject(with: Data(result.stdout)) as? [String: Any])?["Version"]
-        guard let number = version as? NSNumber, number.intValue == 1 else {
-            if version == nil, (try? JSONSerialization.jsonObject(with: Data(result.stdout))) is [String: Any] {
-                throw AWSConfigError(.credentialProcess, "\(what) printed JSON without \"Version\": 1; "
-                    + "the credential_process format requires it")
-            }
-            if version != nil {
-                throw AWSConfigError(.credentialProcess, "\(what) printed an unsupported Version; only 1 is supported")
-            }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(result.stdout)) as? [String: Any] else {
             throw AWSConfigError(.credentialProcess, "\(what) did not print a JSON object on stdout "
                 + "(\(result.stdout.count) bytes; content not shown because it may hold a secret)\(stderrNote)")
+        }
+        switch object["Version"] {
+        case let number as NSNumber where number.intValue == 1 && "\(number)" == "1":
+            break
+        case nil:
+            throw AWSConfigError(.credentialProcess, "\(what) printed JSON without \"Version\": 1; "
+                + "the credential_process format requires it")
+        default:
+            throw AWSConfigError(.credentialProcess, "\(what) printed an unsupported Version; only 1 is supported")
         }
         return try CredentialJSON.parse(result.stdout, tokenKey: "SessionToken", source: "process profile \(profileName)",
                                         what: what, kind: .credentialProcess)
