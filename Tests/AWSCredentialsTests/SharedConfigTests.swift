@@ -62,6 +62,15 @@ import Testing
         }
     }
 
+    @Test func configSectionWithoutProfileKeywordGetsAHint() async throws {
+        let home = try TempHome()
+        try home.writeConfig("[dev]\nregion = us-east-1\n[sso-session corp]\nsso_region = us-east-1\n")
+        let message = await expectConfigError(.unknownProfile) {
+            _ = try AWSSettings.resolve(ExplicitSettings(profile: "dev"), environment: home.environment())
+        }
+        #expect(message.contains("has a section [dev], but in the config file profiles are written [profile dev]"))
+    }
+
     @Test func malformedFileErrorNamesFileAndLine() async throws {
         let home = try TempHome()
         try home.writeConfig("[default]\nregion = us-east-1\n\nthis is wrong\n")
