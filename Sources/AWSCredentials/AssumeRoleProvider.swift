@@ -87,9 +87,9 @@ struct ProfileCredentialBuilder: Sendable {
     }
 
     private func roleProvider(_ profile: ConfigProfile, roleArn: String, visited: [String]) throws -> any CredentialProvider {
-        let where_ = profile.origin(of: "role_arn")
+        let location = profile.origin(of: "role_arn")
         if profile["mfa_serial"] != nil {
-            throw AWSConfigError(.assumeRole, "\(where_) sets mfa_serial, but clonectl cannot prompt for an MFA code; "
+            throw AWSConfigError(.assumeRole, "\(location) sets mfa_serial, but clonectl cannot prompt for an MFA code; "
                 + "get session credentials first (e.g. aws sts get-session-token) and pass them in the environment")
         }
         let sourceProfile = profile["source_profile"]
@@ -97,9 +97,9 @@ struct ProfileCredentialBuilder: Sendable {
         let source: any CredentialProvider
         switch (sourceProfile, credentialSource) {
         case (_?, _?):
-            throw AWSConfigError(.assumeRole, "\(where_) sets both source_profile and credential_source; keep one")
+            throw AWSConfigError(.assumeRole, "\(location) sets both source_profile and credential_source; keep one")
         case (nil, nil):
-            throw AWSConfigError(.assumeRole, "\(where_) sets role_arn without source_profile or credential_source; "
+            throw AWSConfigError(.assumeRole, "\(location) sets role_arn without source_profile or credential_source; "
                 + "add source_profile = <profile with keys> or credential_source = Environment|Ec2InstanceMetadata|EcsContainer")
         case (let sourceName?, nil):
             source = try sourceProvider(named: sourceName, for: profile, visited: visited)

@@ -30,7 +30,8 @@ public enum ConfigFileParser {
         var openKey: (name: String, indent: Int, hadValue: Bool)?
         var body = text
         if body.hasPrefix("\u{FEFF}") { body.removeFirst() }
-        let lines = body.split(separator: "\n", omittingEmptySubsequences: false)
+        // "\r\n" is one Character in Swift, so split on both forms of line end.
+        let lines = body.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
 
         for (index, rawLine) in lines.enumerated() {
             let lineNumber = index + 1
@@ -67,13 +68,8 @@ public enum ConfigFileParser {
                 }
                 let name = content.dropFirst().dropLast().trimmingCharacters(in: .whitespaces)
                 guard !name.isEmpty else { throw fail("empty section header '[]'; name the section, e.g. [default]") }
-                if let existing = sections.firstIndex(where: { $0.header == name }) {
-                    // A repeated section adds to the first one, so later lines win, like a merged file would.
-                    let moved = sections.remove(at: existing)
-                    sections.append(moved)
-                } else {
-                    sections.append(ConfigSection(header: name, values: [:], subsections: [:], line: lineNumber))
-                }
+                // A repeated section starts a new block; loaders merge blocks in order, so later lines win.
+                sections.append(ConfigSection(header: name, values: [:], subsections: [:], line: lineNumber))
                 continue
             }
 

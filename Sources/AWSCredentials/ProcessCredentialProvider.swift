@@ -32,27 +32,34 @@ public struct ProcessCredentialProvider: CredentialProvider {
         let stderr = excerpt(String(decoding: result.stderr, as: UTF8.self), limit: 500)
         let stderrNote = stderr.isEmpty ? "" : "; its stderr said: \(stderr)"
         if result.timedOut {
-            throw AWSConfigError(.credentialProcess, "\(what) did not finish within \(timeout.components.seconds) s "
+            throw AWSConfigError(.credentialProcess, "\(what) did not finish within \(seconds(timeout)) s "
                 + "and was stopped\(stderrNote); check that it does not wait for input")
         }
         guard result.status == 0 else {
             throw AWSConfigError(.credentialProcess, "\(what) failed with exit status \(result.status)\(stderrNote)")
         }
-        let version = (try? JSONSerialization.jsonObject(with: Data(result.stdout)) as? [String: Any])?["Version"]
-        guard let number = version as? NSNumber, number.intValue == 1 else {
-            if version == nil, (try? JSONSerialization.jsonObject(with: Data(result.stdout))) is [String: Any] {
-                throw AWSConfigError(.credentialProcess, "\(what) printed JSON without \"Version\": 1; "
-                    + "the credential_process format requires it")
-            }
-            if version != nil {
-                throw AWSConfigError(.credentialProcess, "\(what) printed an unsupported Version; only 1 is supported")
-            }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(result.stdout)) as? [String: Any] else {
             throw AWSConfigError(.credentialProcess, "\(what) did not print a JSON object on stdout "
                 + "(\(result.stdout.count) bytes; content not shown because it may hold a secret)\(stderrNote)")
+        }
+        switch object["Version"] {
+        case let number as NSNumber where number.intValue == 1 && "\(number)" == "1":
+            break
+        case nil:
+            throw AWSConfigError(.credentialProcess, "\(what) printed JSON without \"Version\": 1; "
+                + "the credential_process format requires it")
+        default:
+            throw AWSConfigError(.credentialProcess, "\(what) printed an unsupported Version; only 1 is supported")
         }
         return try CredentialJSON.parse(result.stdout, tokenKey: "SessionToken", source: "process profile \(profileName)",
                                         what: what, kind: .credentialProcess)
     }
+}
+
+/// A duration as seconds for messages: "60", "0.5".
+func seconds(_ duration: Duration) -> String {
+    let value = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    return value == value.rounded() ? String(Int(value)) : String(value)
 }
 
 /// A child process run to completion with a deadline, both pipes drained so it can never block on a full pipe.

@@ -12,15 +12,18 @@ public struct SharedConfig: Sendable {
     let credentialsProfiles: [String: [String: String]]
     /// `[services name]` sections: section name -> service key (`ssm`) -> nested settings.
     let services: [String: [String: [String: String]]]
+    /// Config-file sections the CLI ignores, kept to explain a common mistake: `[dev]` instead of `[profile dev]`.
+    let ignoredConfigSections: Set<String>
 
     public init(configLabel: String = "config", credentialsLabel: String = "credentials",
                 configProfiles: [String: [String: String]] = [:], credentialsProfiles: [String: [String: String]] = [:],
-                services: [String: [String: [String: String]]] = [:]) {
+                services: [String: [String: [String: String]]] = [:], ignoredConfigSections: Set<String> = []) {
         self.configLabel = configLabel
         self.credentialsLabel = credentialsLabel
         self.configProfiles = configProfiles
         self.credentialsProfiles = credentialsProfiles
         self.services = services
+        self.ignoredConfigSections = ignoredConfigSections
     }
 
     /// Reads both files: AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/config and ~/.aws/credentials,
@@ -35,6 +38,7 @@ public struct SharedConfig: Sendable {
 
         var configProfiles: [String: [String: String]] = [:]
         var services: [String: [String: [String: String]]] = [:]
+        var ignored: Set<String> = []
         if let text = try readIfPresent(configPath, label: configLabel) {
             let sections = try ConfigFileParser.parse(text, kind: .config, label: configLabel)
             // `[profile default]` beats `[default]` when both exist, as in the newer SDKs.
@@ -47,6 +51,8 @@ public struct SharedConfig: Sendable {
                     configProfiles[name, default: [:]].merge(section.values) { _, new in new }
                 } else if let name = suffix(of: header, after: "services") {
                     services[name, default: [:]].merge(section.subsections) { _, new in new }
+                } else if suffix(of: header, after: "sso-session") == nil {
+                    ignored.insert(header)
                 }
                 // `[sso-session x]` and anything else are tolerated and ignored, as the CLI does for our purposes.
             }
@@ -59,7 +65,7 @@ public struct SharedConfig: Sendable {
         }
         return SharedConfig(configLabel: configLabel, credentialsLabel: credentialsLabel,
                             configProfiles: configProfiles, credentialsProfiles: credentialsProfiles,
-                            services: services)
+                            services: services, ignoredConfigSections: ignored)
     }
 
     /// Every profile named in either file, sorted.
@@ -83,8 +89,11 @@ public struct SharedConfig: Sendable {
         guard hasProfile(name) else {
             let names = profileNames
             let available = names.isEmpty ? "no profiles are defined" : "available profiles: " + names.joined(separator: ", ")
+            let hint = ignoredConfigSections.contains(name)
+                ? "; \(configLabel) has a section [\(name)], but in the config file profiles are written [profile \(name)]"
+                : ""
             throw AWSConfigError(.unknownProfile,
-                "profile '\(name)' not found in \(configLabel) or \(credentialsLabel) (\(available)); "
+                "profile '\(name)' not found in \(configLabel) or \(credentialsLabel) (\(available))\(hint); "
                 + "pick another with --profile or AWS_PROFILE, or create it with 'aws configure --profile \(name)'")
         }
         return profile(name)
