@@ -85,6 +85,8 @@ def main() -> int:
                         help="stop when the process that started this one goes away (tests use it)")
     args = parser.parse_args()
     parent = os.getppid()
+    # A parent may start us with SIGTERM blocked (Foundation's Process does): unblock it, or stopping hangs.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     server.start()

@@ -8,6 +8,7 @@ import Foundation
         #expect(PercentEncoding.encode("AZaz09-_.~") == "AZaz09-_.~")
         #expect(PercentEncoding.encode("a b+c/=&*") == "a%20b%2Bc%2F%3D%26%2A")
         #expect(PercentEncoding.encode("東京") == "%E6%9D%B1%E4%BA%AC")
+        #expect(PercentEncoding.encode("a b+c", spaceAsPlus: true) == "a+b%2Bc")
     }
 
     @Test func ec2RunInstancesQueryBody() throws {
@@ -23,7 +24,7 @@ import Foundation
             + "&SubnetId=subnet-1&SecurityGroupId.1=sg-1&SecurityGroupId.2=sg-2&PrivateIpAddress=10.0.0.5"
             + "&IamInstanceProfile.Name=CloneProfile&ClientToken=run-1%2Fclone-APP02"
             + "&MetadataOptions.HttpTokens=required&MetadataOptions.HttpEndpoint=enabled"
-            + "&TagSpecification.1.ResourceType=instance&TagSpecification.1.Tag.1.Key=Name&TagSpecification.1.Tag.1.Value=APP%2002")
+            + "&TagSpecification.1.ResourceType=instance&TagSpecification.1.Tag.1.Key=Name&TagSpecification.1.Tag.1.Value=APP+02")
     }
 
     @Test func ec2FiltersAreNestedLists() {

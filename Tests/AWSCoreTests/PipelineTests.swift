@@ -159,6 +159,26 @@ func makeClient(_ service: AWSService, _ transport: ScriptedTransport, maxAttemp
         }
     }
 
+    @Test func paginationFollowsNextTokenAndStopsOnARepeat() async throws {
+        func page(_ ids: [String], next: String?) -> ScriptedTransport.Answer {
+            let items = ids.map { "<item><reservationId>r</reservationId><instancesSet><item><instanceId>\($0)</instanceId><instanceState><code>16</code><name>running</name></instanceState></item></instancesSet></item>" }
+            return .response(200, "<DescribeInstancesResponse><reservationSet>\(items.joined())</reservationSet>\(next.map { "<nextToken>\($0)</nextToken>" } ?? "")</DescribeInstancesResponse>", [])
+        }
+        let transport = ScriptedTransport([page(["i-1", "i-2"], next: "t1"), page(["i-3"], next: "t2"), page(["i-4"], next: nil)])
+        let all = try await EC2Client(client: try makeClient(.ec2, transport)).describeAllInstances(pageSize: 5)
+        #expect(all.map(\.instanceId) == ["i-1", "i-2", "i-3", "i-4"])
+        let bodies = transport.sent.map { String(decoding: $0.body, as: UTF8.self) }
+        #expect(bodies[0].contains("MaxResults=5") && !bodies[0].contains("NextToken"))
+        #expect(bodies[1].contains("NextToken=t1"))
+        #expect(bodies[2].contains("NextToken=t2"))
+
+        let looping = ScriptedTransport([page(["i-1"], next: "same"), page(["i-2"], next: "same")])
+        await #expect(throws: AWSError.self) {
+            _ = try await EC2Client(client: try makeClient(.ec2, looping)).describeAllInstances()
+        }
+        #expect(looping.sent.count == 2)
+    }
+
     @Test func commandLimitsAreCheckedBeforeSending() async throws {
         let transport = ScriptedTransport([])
         let ssm = SSMClient(client: try makeClient(.ssm, transport))

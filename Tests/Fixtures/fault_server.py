@@ -42,6 +42,7 @@ import argparse
 import base64
 import hashlib
 import json
+import os
 import signal
 import socket
 import struct
@@ -225,11 +226,24 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"0\r\n\r\n")
 
 
+def watch_parent(parent: int) -> None:
+    """Exits the whole process once it is re-parented: its test process died without stopping it."""
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main():
     parser = argparse.ArgumentParser(description="Scriptable faulty HTTP/1.1 server for tests.")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--exit-with-parent", action="store_true",
+                        help="stop when the process that started this one goes away (a crashed test run)")
     args = parser.parse_args()
+    if args.exit_with_parent:
+        watch_parent(os.getppid())
     # A parent may hand down a blocked SIGTERM (the Swift test runner does): unblock it, or a plain
     # terminate() would not stop this server and the parent would wait for its SIGKILL fallback.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, set(signal.Signals))

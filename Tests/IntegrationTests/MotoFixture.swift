@@ -14,21 +14,23 @@ struct MotoClients {
     let sts: STSClient
 
     init(secretAccessKey: String? = nil, maxAttempts: Int = 3) throws {
-        local = try LocalAWS.shared()
-        transport = try CurlTransport()
+        let local = try LocalAWS.shared()
+        let transport = try CurlTransport()
         let creds = StaticCredentialProvider(AWSCredentials(
             accessKeyId: local.accessKeyId, secretAccessKey: secretAccessKey ?? local.secretAccessKey, source: "test"))
         var config = RetryConfiguration()
         config.maxAttempts = maxAttempts
         let retry = try RetryStrategy(configuration: config)
         let endpoint = try AWSEndpoint(local.endpoint)
-        func client(_ service: AWSService) -> AWSClient {
+        let make = { (service: AWSService) in
             AWSClient(service: service, endpoint: endpoint, region: local.region, credentials: creds,
                       transport: transport, retry: retry)
         }
-        ec2 = EC2Client(client: client(.ec2))
-        ssm = SSMClient(client: client(.ssm))
-        sts = STSClient(client: client(.sts))
+        self.local = local
+        self.transport = transport
+        ec2 = EC2Client(client: make(.ec2))
+        ssm = SSMClient(client: make(.ssm))
+        sts = STSClient(client: make(.sts))
     }
 
     /// moto changes state at once; poll quickly.

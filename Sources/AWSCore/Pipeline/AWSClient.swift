@@ -4,16 +4,12 @@ import AWSSigV4
 import AWSRetry
 import AWSCredentials
 
-/// Which AWS service a client talks to, and how it signs.
-public struct AWSService: Sendable, Equatable {
-    /// The id used in endpoints and env vars ("ssm", "ec2", "sts").
-    public var id: String
-    /// The SigV4 signing name (the same for these three).
-    public var signingName: String
+/// Which AWS service a client talks to: its id for endpoints and env vars, endpoint prefix and signing name.
+public typealias AWSService = ServiceEndpointInfo
 
-    public static let ssm = AWSService(id: "ssm", signingName: "ssm")
-    public static let ec2 = AWSService(id: "ec2", signingName: "ec2")
-    public static let sts = AWSService(id: "sts", signingName: "sts")
+extension ServiceEndpointInfo {
+    /// The short lower-case name used in errors, retry partitions and events ("ssm", "ec2", "sts").
+    public var id: String { endpointPrefix }
 }
 
 /// Where a request goes: scheme, host, port and base path of the resolved endpoint.
@@ -42,6 +38,7 @@ public struct AWSEndpoint: Sendable, Equatable {
 
 /// What one attempt did, for `-v` output and call counting. Never holds a secret.
 public struct AWSCallEvent: Sendable {
+    /// `attempt`: about to send; `response`: an answer came back; `failed`: nothing came back; `retry`: waiting to retry.
     public enum Phase: Sendable { case attempt, response, retry, failed }
     public var phase: Phase
     public var service: String
@@ -90,54 +87,61 @@ public final class AWSClient: Sendable {
     /// `eventualConsistency` names error codes that mean "not visible yet" for this call.
     public func perform(operation: String, body: [UInt8], headers: [HTTPHeader],
                         eventualConsistency: Set<String> = []) async throws -> HTTPResponse {
-        var token = try await retry.acquireInitialToken(partition: service.id, eventualConsistencyCodes: eventualConsistency)
-        var attempt = 0
+        try await retry.run(
+            partition: service.id, eventualConsistencyCodes: eventualConsistency,
+            describe: { ($0 as? AWSError)?.attemptFailure },
+            onRetry: { event in
+                emit(.retry, operation, event.failedAttempt, status: event.failure.httpStatus,
+                     code: event.failure.errorCode ?? event.failure.transportError?.rawValue, delay: event.delay)
+            },
+            { attempt in
+                do {
+                    return try await send(operation: operation, body: body, headers: headers, attempt: attempt)
+                } catch var error as AWSError {
+                    error.attempts = attempt
+                    throw error
+                }
+            })
+    }
+
+    /// One attempt: fresh credentials, a fresh signature, one exchange. A 2xx answer is returned; anything else
+    /// is thrown as an `AWSError` for the retry strategy to judge.
+    private func send(operation: String, body: [UInt8], headers: [HTTPHeader], attempt: Int) async throws -> HTTPResponse {
+        try Task.checkCancellation()
         var skewCorrected = false
         while true {
-            attempt += 1
-            try Task.checkCancellation()
             let creds = try await credentials.credentials()
             let request = sign(body: body, headers: headers, credentials: creds)
             emit(.attempt, operation, attempt)
             let started = ContinuousClock.now
-            let failure: AttemptFailure
-            var error: AWSError
+            let response: HTTPResponse
             do {
-                let response = try await transport.execute(request, options: options.attempt)
-                let elapsed = ContinuousClock.now - started
-                if (200..<300).contains(response.status) {
-                    retry.recordSuccess(token)
-                    emit(.response, operation, attempt, status: response.status,
-                         requestId: response.header("x-amzn-RequestId"), elapsed: elapsed)
-                    return response
-                }
-                error = AWSErrorParser.parse(response: response, service: service.id, operation: operation)
-                error.scrub(secrets: [creds.secretAccessKey, creds.sessionToken ?? ""])
-                emit(.response, operation, attempt, status: response.status, code: error.code,
-                     requestId: error.requestId, elapsed: elapsed)
-                // A skewed local clock: re-sign once with the service's time, outside the retry budget.
-                if !skewCorrected, skew.adjust(code: error.code, serverDate: response.header("Date"), now: options.clock()) {
-                    skewCorrected = true
-                    continue
-                }
-                failure = .service(status: response.status, code: error.code)
+                response = try await transport.execute(request, options: options.attempt)
             } catch let transportError as HTTPTransportError {
                 if transportError.kind == .cancelled, Task.isCancelled { throw CancellationError() }
-                error = AWSError(kind: .transport, code: "Transport.\(transportError.kind.rawValue)",
-                                 message: transportError.description, service: service.id, operation: operation,
-                                 transportKind: transportError.kind)
-                failure = .transport(TransportFailureKind(transportError.kind))
+                emit(.failed, operation, attempt, code: "Transport.\(transportError.kind.rawValue)")
+                throw AWSError(kind: .transport, code: "Transport.\(transportError.kind.rawValue)",
+                               message: transportError.description, service: service.id, operation: operation,
+                               transportKind: transportError.kind)
             }
-            error.attempts = attempt
-            switch retry.refreshTokenForRetry(&token, failure: failure) {
-            case .retry(let delay, _):
-                emit(.retry, operation, attempt, status: error.httpStatus, code: error.code, delay: delay)
-                try await retry.waitToRetry(token, after: delay)
-            case .giveUp(let reason):
-                emit(.failed, operation, attempt, status: error.httpStatus, code: error.code)
-                error.giveUpReason = reason.description
-                throw error
+            let elapsed = ContinuousClock.now - started
+            if (200..<300).contains(response.status) {
+                emit(.response, operation, attempt, status: response.status,
+                     requestId: response.header("x-amzn-RequestId"), elapsed: elapsed)
+                return response
             }
+            var error = AWSErrorParser.parse(response: response, service: service.id, operation: operation)
+            error.scrub(secrets: [creds.secretAccessKey, creds.sessionToken ?? ""])
+            // A service that says when to come back (Retry-After: seconds) is listened to.
+            error.retryAfter = response.header("Retry-After").flatMap { Int($0) }.map { .seconds($0) }
+            emit(.response, operation, attempt, status: response.status, code: error.code,
+                 requestId: error.requestId, elapsed: elapsed)
+            // A skewed local clock: re-sign once with the service's time, within this attempt.
+            if !skewCorrected, skew.adjust(code: error.code, serverDate: response.header("Date"), now: options.clock()) {
+                skewCorrected = true
+                continue
+            }
+            throw error
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import AWSHTTP
+import AWSRetry
 
 /// A failed AWS call: what the service said (code, message, request id, HTTP status), or why nothing usable came back.
 ///
@@ -30,8 +31,8 @@ public struct AWSError: Error, Sendable, CustomStringConvertible {
     public var operation: String
     /// Attempts made before giving up (1 = no retry).
     public var attempts: Int = 1
-    /// Why retrying stopped ("not retryable", "gave up after 3 attempts", ...), when the pipeline retried.
-    public var giveUpReason: String?
+    /// The service's Retry-After, when it sent one.
+    var retryAfter: Duration?
     /// For `.transport`: the transport's classification.
     public var transportKind: HTTPTransportError.Kind?
 
@@ -68,6 +69,20 @@ public struct AWSError: Error, Sendable, CustomStringConvertible {
         case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation":
             return "the identity lacks a permission: see controller/iam/ for the policies clonectl needs"
         default:
+            return nil
+        }
+    }
+
+    /// The failure as the retry strategy judges it; nil for errors that are not attempt failures.
+    var attemptFailure: AttemptFailure? {
+        switch kind {
+        case .service:
+            var failure = AttemptFailure.service(status: httpStatus ?? 0, code: code)
+            failure.retryAfter = retryAfter
+            return failure
+        case .transport:
+            return .transport(transportKind.map(TransportFailureKind.init) ?? .other)
+        case .malformedResponse, .timeout, .invalidRequest:
             return nil
         }
     }

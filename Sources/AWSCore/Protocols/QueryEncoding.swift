@@ -48,9 +48,12 @@ public struct QueryParameters: Sendable, Equatable {
         }
     }
 
-    /// The form body, `application/x-www-form-urlencoded; charset=utf-8`.
+    /// The form body, `application/x-www-form-urlencoded; charset=utf-8`, encoded as the AWS SDKs encode it
+    /// (space as `+`). AWS hashes the raw bytes either way, but servers that re-encode the parsed form to check
+    /// the payload hash (moto among them) only agree with this spelling.
     public var encoded: String {
-        pairs.map { "\(PercentEncoding.encode($0.0))=\(PercentEncoding.encode($0.1))" }.joined(separator: "&")
+        pairs.map { "\(PercentEncoding.encode($0.0, spaceAsPlus: true))=\(PercentEncoding.encode($0.1, spaceAsPlus: true))" }
+            .joined(separator: "&")
     }
 }
 
@@ -58,7 +61,7 @@ public struct QueryParameters: Sendable, Equatable {
 public enum PercentEncoding {
     private static let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
 
-    public static func encode(_ s: String) -> String {
+    public static func encode(_ s: String, spaceAsPlus: Bool = false) -> String {
         var out = [UInt8]()
         out.reserveCapacity(s.utf8.count)
         for b in s.utf8 {
@@ -67,6 +70,8 @@ public enum PercentEncoding {
                  UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"),
                  UInt8(ascii: "."), UInt8(ascii: "~"):
                 out.append(b)
+            case UInt8(ascii: " ") where spaceAsPlus:
+                out.append(UInt8(ascii: "+"))
             default:
                 out.append(UInt8(ascii: "%"))
                 out.append(hex[Int(b >> 4)])

@@ -1,0 +1,66 @@
+import Foundation
+import AWSHTTP
+import AWSRetry
+import AWSCredentials
+
+/// Everything needed to talk to AWS, resolved once from flags, environment and ~/.aws the way the AWS CLI does:
+/// one transport, one retry strategy (shared by all services, so rate limits are per process), one credential
+/// provider, and a client per service. Call `shutdown()` when done (or use `withSession`).
+public final class AWSSession: Sendable {
+    public let settings: AWSSettings
+    public let transport: CurlTransport
+    public let retry: RetryStrategy
+    public let credentials: CredentialProvider
+    public let ec2: EC2Client
+    public let ssm: SSMClient
+    public let sts: STSClient
+
+    public init(settings: AWSSettings, observer: (@Sendable (AWSCallEvent) -> Void)? = nil) throws {
+        self.settings = settings
+        let network = settings.network
+        transport = try CurlTransport(configuration: CurlTransportConfiguration(
+            caBundlePath: network.caBundlePath, proxy: network.httpsProxy, httpProxy: network.httpProxy,
+            noProxy: network.noProxy.isEmpty ? nil : network.noProxy.joined(separator: ",")))
+        var retryConfiguration = RetryConfiguration(mode: settings.retryMode == .adaptive ? .adaptive : .standard)
+        if let attempts = settings.maxAttempts { retryConfiguration.maxAttempts = attempts }
+        retry = try RetryStrategy(configuration: retryConfiguration)
+
+        let options = {
+            var o = AWSClient.Options()
+            o.observer = observer
+            return o
+        }()
+        let region = settings.region.name
+        let transport = self.transport
+        let retry = self.retry
+        let stsEndpoint = try AWSEndpoint(settings.endpoint(for: .sts).url)
+        // AssumeRole is signed with the source profile's credentials, through the same transport and retries.
+        let assumeRole: AssumeRoleFunction = { request in
+            let client = AWSClient(service: .sts, endpoint: stsEndpoint, region: request.region ?? region,
+                                   credentials: StaticCredentialProvider(request.sourceCredentials),
+                                   transport: transport, retry: retry, options: options)
+            return try await STSClient(client: client).assumeRole(
+                roleArn: request.roleArn, roleSessionName: request.roleSessionName,
+                externalId: request.externalId, durationSeconds: request.durationSeconds)
+        }
+        let credentials = settings.makeCredentialProvider(http: transport, assumeRole: assumeRole)
+        self.credentials = credentials
+        func client(_ service: AWSService) throws -> AWSClient {
+            AWSClient(service: service, endpoint: try AWSEndpoint(settings.endpoint(for: service).url), region: region,
+                      credentials: credentials, transport: transport, retry: retry, options: options)
+        }
+        ec2 = EC2Client(client: try client(.ec2))
+        ssm = SSMClient(client: try client(.ssm))
+        sts = STSClient(client: try client(.sts))
+    }
+
+    public func shutdown() { transport.shutdown() }
+}
+
+/// Runs `body` with a session and always shuts it down.
+public func withAWSSession<T>(_ settings: AWSSettings, observer: (@Sendable (AWSCallEvent) -> Void)? = nil,
+                              _ body: (AWSSession) async throws -> T) async throws -> T {
+    let session = try AWSSession(settings: settings, observer: observer)
+    defer { session.shutdown() }
+    return try await body(session)
+}
