@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-swift build -c release --product clonectl >&2
+echo "Building clonectl (release)..."
+swift build -c release --product clonectl >.build-demo.log 2>&1 || { cat .build-demo.log >&2; exit 1; }
 
 work=$(mktemp -d)
 port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -24,4 +25,4 @@ export AWS_ACCESS_KEY_ID=$(field accessKeyId) AWS_SECRET_ACCESS_KEY=$(field secr
 export AWS_REGION=$(field region) AWS_ENDPOINT_URL=$(field endpoint)
 echo "Local AWS (moto, signature checking on) at $AWS_ENDPOINT_URL"
 .build/release/clonectl debug aws-smoke --instance "$(field sourceInstanceId)" \
-    --subnet "$(field subnetId)" --secure-parameter "$(field secureParameter)"
+    --subnet "$(field subnetId)" --secure-parameter "$(field secureParameter)" --yes

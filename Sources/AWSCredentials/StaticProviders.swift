@@ -38,7 +38,7 @@ public enum EnvironmentCredentials {
 }
 
 /// The JSON shapes that credential_process, the container endpoint and IMDS answer with.
-enum CredentialJSON {
+public enum CredentialJSON {
     /// Parses `{AccessKeyId, SecretAccessKey, Token|SessionToken, Expiration}`. Errors describe what is missing,
     /// never the document itself (it holds the secret).
     static func parse(_ bytes: [UInt8], tokenKey: String, source: String, what: String,
@@ -64,8 +64,8 @@ enum CredentialJSON {
                               expiration: expiration, source: source)
     }
 
-    /// ISO 8601 with or without fractional seconds (IMDS and ECS differ).
-    static func parseISO8601(_ text: String) -> Date? {
+    /// ISO 8601 with or without fractional seconds (IMDS, ECS and STS differ).
+    public static func parseISO8601(_ text: String) -> Date? {
         let plain = ISO8601DateFormatter()
         if let date = plain.date(from: text) { return date }
         let fractional = ISO8601DateFormatter()

@@ -1,22 +1,13 @@
 /// Everything that shapes retries, with the SDK standard-mode defaults. Validated once, when the
 /// strategy is built, so a bad `max_attempts` in a config file fails early with a clear message.
 public struct RetryConfiguration: Sendable {
-    /// `retry_mode` from the AWS config file.
+    /// `retry_mode` (parsed from the config file and environment by AWSSettings, which names the source in errors;
+    /// `legacy` maps to standard).
     public enum Mode: String, Sendable, Equatable, CaseIterable {
         /// Classification, backoff, retry quota.
         case standard
         /// Standard plus client-side rate limiting once throttling is seen.
         case adaptive
-
-        /// Parses `retry_mode`. `legacy` (the old SDK default) is accepted and treated as standard:
-        /// standard is what legacy users get from every current SDK anyway.
-        public init(configValue: String) throws(RetryConfigurationError) {
-            switch configValue.trimmingWhitespace().lowercased() {
-            case "standard", "legacy": self = .standard
-            case "adaptive": self = .adaptive
-            default: throw RetryConfigurationError("retry_mode '\(configValue)' is not known; use 'standard' or 'adaptive'")
-            }
-        }
     }
 
     public var mode: Mode
@@ -45,14 +36,6 @@ public struct RetryConfiguration: Sendable {
         self.eventualConsistency = eventualConsistency
         self.quota = quota
         self.classification = classification
-    }
-
-    /// Parses `max_attempts` from a config file or environment (AWS_MAX_ATTEMPTS).
-    public static func parseMaxAttempts(_ text: String) throws(RetryConfigurationError) -> Int {
-        guard let value = Int(text.trimmingWhitespace()), value >= 1 else {
-            throw RetryConfigurationError("max_attempts '\(text)' must be a whole number of at least 1 (1 disables retries)")
-        }
-        return value
     }
 
     /// Throws the first problem found, phrased as what to fix.
@@ -84,10 +67,4 @@ public struct RetryConfigurationError: Error, Sendable, Equatable, CustomStringC
     }
 
     public var description: String { message }
-}
-
-extension String {
-    func trimmingWhitespace() -> String {
-        String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
-    }
 }

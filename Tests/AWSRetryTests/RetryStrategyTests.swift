@@ -138,14 +138,6 @@ private struct FakeServiceError: Error, Equatable {
         #expect(throws: RetryConfigurationError.self) { try RetryStrategy(configuration: badBackoff) }
         let badBudget = RetryConfiguration(eventualConsistency: EventualConsistencyPolicy(timeBudget: .zero))
         #expect(throws: RetryConfigurationError.self) { try RetryStrategy(configuration: badBudget) }
-        #expect(try RetryConfiguration.Mode(configValue: " Adaptive ") == .adaptive)
-        #expect(try RetryConfiguration.Mode(configValue: "legacy") == .standard)
-        #expect(throws: RetryConfigurationError("retry_mode 'fast' is not known; use 'standard' or 'adaptive'")) {
-            try RetryConfiguration.Mode(configValue: "fast")
-        }
-        #expect(try RetryConfiguration.parseMaxAttempts(" 5\n") == 5)
-        #expect(throws: RetryConfigurationError.self) { try RetryConfiguration.parseMaxAttempts("0") }
-        #expect(throws: RetryConfigurationError.self) { try RetryConfiguration.parseMaxAttempts("three") }
     }
 
     @Test func giveUpReasonsSayWhatHappened() {

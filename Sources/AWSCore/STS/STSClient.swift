@@ -39,19 +39,8 @@ public struct STSClient: Sendable {
                 throw MissingField("Credentials", in: "AssumeRole answer")
             }
             return AWSCredentials(accessKeyId: id, secretAccessKey: secret, sessionToken: c.string("SessionToken"),
-                                  expiration: c.string("Expiration").flatMap(ISO8601.parse),
+                                  expiration: c.string("Expiration").flatMap(CredentialJSON.parseISO8601),
                                   source: "assume-role \(roleArn)")
         }
-    }
-}
-
-/// ISO 8601 timestamps as AWS writes them (`2026-11-28T03:20:45Z`, with or without fractional seconds).
-enum ISO8601 {
-    static func parse(_ text: String) -> Date? {
-        let plain = ISO8601DateFormatter()
-        if let d = plain.date(from: text) { return d }
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return fractional.date(from: text)
     }
 }
