@@ -45,13 +45,23 @@ def bootstrap(endpoint: str) -> dict:
     boot = dict(endpoint_url=endpoint, region_name=REGION, aws_access_key_id="bootstrap",
                 aws_secret_access_key="bootstrap")
     iam = boto3.client("iam", **boot)
-    iam.create_user(UserName="clonectl")
+    user_arn = iam.create_user(UserName="clonectl")["User"]["Arn"]
     # A broad inline policy: moto evaluates IAM policies when auth is on.
     iam.put_user_policy(UserName="clonectl", PolicyName="all", PolicyDocument=json.dumps({
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
     }))
     key = iam.create_access_key(UserName="clonectl")["AccessKey"]
+    # A role the controller may assume (role_arn + source_profile setups), with the same broad policy.
+    role = iam.create_role(RoleName="clonectl-controller", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        # moto matches the principal literally (an account root ARN would not cover the user).
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": user_arn}, "Action": "sts:AssumeRole"}],
+    }))["Role"]
+    iam.put_role_policy(RoleName="clonectl-controller", PolicyName="all", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+    }))
     set_auth(endpoint, True)
 
     creds = dict(endpoint_url=endpoint, region_name=REGION, aws_access_key_id=key["AccessKeyId"],
@@ -74,6 +84,7 @@ def bootstrap(endpoint: str) -> dict:
         "accessKeyId": key["AccessKeyId"], "secretAccessKey": key["SecretAccessKey"],
         "sourceInstanceId": source, "sourceImageId": image_id, "vpcId": vpc, "subnetId": subnet,
         "secureParameter": "/clonectl/demo/work-user-password",
+        "roleArn": role["Arn"],
     }
 
 

@@ -11,6 +11,8 @@ public final class LocalAWS: Sendable {
     public let sourceImageId: String
     public let subnetId: String
     public let secureParameter: String
+    /// A role the bootstrapped user may assume.
+    public let roleArn: String
     private let process: ManagedProcess
 
     /// The shared instance. Fails (with the server's log) when the venv or moto is missing.
@@ -61,6 +63,7 @@ public final class LocalAWS: Sendable {
         sourceImageId = try field("sourceImageId")
         subnetId = try field("subnetId")
         secureParameter = try field("secureParameter")
+        roleArn = try field("roleArn")
     }
 
     /// The value localaws.py stored in the SecureString (derived from the key, so it is not written to disk).
