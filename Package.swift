@@ -21,6 +21,9 @@ let package = Package(
         .systemLibrary(
             name: "CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
 
         // SHA-256 and HMAC on libcrypto, shared by the signer and the envelope verifier.
         .target(name: "ClonectlCrypto", dependencies: ["COpenSSL"]),
@@ -34,9 +37,11 @@ let package = Package(
         .target(name: "AWSRetry"),
         // Wire protocols (JSON 1.1, EC2 Query, XML), errors, the request pipeline, EC2/SSM/STS clients, waiters.
         .target(name: "AWSCore", dependencies: ["AWSSigV4", "AWSHTTP", "AWSCredentials", "AWSRetry", "ClonectlCrypto"]),
+        // The agent side as the controller sees it: payload manifest, loader builder, result envelope verifier.
+        .target(name: "ClonectlAgent", dependencies: ["ClonectlCrypto", "CZlib"]),
         // The command-line interface (thin commands over the libraries).
         .target(name: "ClonectlCLI", dependencies: [
-            "AWSCore", "AWSSigV4", "AWSCredentials",
+            "AWSCore", "AWSSigV4", "AWSCredentials", "ClonectlAgent",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "clonectl", dependencies: [
@@ -51,6 +56,7 @@ let package = Package(
         .testTarget(name: "AWSCredentialsTests", dependencies: ["AWSCredentials", "TestSupport"]),
         .testTarget(name: "AWSRetryTests", dependencies: ["AWSRetry"]),
         .testTarget(name: "AWSCoreTests", dependencies: ["AWSCore", "TestSupport"]),
+        .testTarget(name: "ClonectlAgentTests", dependencies: ["ClonectlAgent", "ClonectlCLI", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["AWSCore", "ClonectlCLI", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

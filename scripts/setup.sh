@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 
-apt_packages=(libcurl4-openssl-dev libssl-dev libsqlite3-dev libxml2 pkg-config)
+apt_packages=(libcurl4-openssl-dev libssl-dev zlib1g-dev libsqlite3-dev libxml2 pkg-config)
 # The venv module: pyenv and python.org builds have it; Debian's python3 needs python3-venv.
 python3 -c 'import venv, ensurepip' 2>/dev/null || apt_packages+=(python3-venv)
 missing=()

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: installs what is missing, builds, then `swift test` (unit tests, the SigV4 vectors,
-# and the integration tests, which start their own moto_server and fault servers on 127.0.0.1).
+# Runs the whole test suite: installs what is missing, builds, then
+#   - `swift test`: unit tests, AWS's SigV4 vectors, and integration tests that start their own moto_server and
+#     fault servers on 127.0.0.1;
+#   - `pytest tests/`: the payload checks (tree-sitter-pwsh parse, contracts) and the local AWS simulator's tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export CLONECTL_PYTHON="$PWD/.venv/bin/python"
 swift build --build-tests
 swift test
+if compgen -G "tests/test_*.py" >/dev/null; then
+    .venv/bin/python -m pytest -q tests
+fi

@@ -1,0 +1,3 @@
+import Testing
+
+@Test func placeholderAgent() { #expect(Bool(true)) }
