@@ -12,6 +12,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // System libraries (see ../shared/NATIVE.md for the pitfalls these shims work around).
@@ -39,9 +40,11 @@ let package = Package(
         .target(name: "AWSCore", dependencies: ["AWSSigV4", "AWSHTTP", "AWSCredentials", "AWSRetry", "ClonectlCrypto"]),
         // The agent side as the controller sees it: payload manifest, loader builder, result envelope verifier.
         .target(name: "ClonectlAgent", dependencies: ["ClonectlCrypto", "CZlib"]),
+        // The plan file: YAML read with line numbers, validated before any AWS call.
+        .target(name: "ClonectlPlan", dependencies: [.product(name: "Yams", package: "Yams")]),
         // The command-line interface (thin commands over the libraries).
         .target(name: "ClonectlCLI", dependencies: [
-            "AWSCore", "AWSSigV4", "AWSCredentials", "ClonectlAgent",
+            "AWSCore", "AWSSigV4", "AWSCredentials", "ClonectlAgent", "ClonectlPlan",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "clonectl", dependencies: [
@@ -56,6 +59,7 @@ let package = Package(
         .testTarget(name: "AWSCredentialsTests", dependencies: ["AWSCredentials", "TestSupport"]),
         .testTarget(name: "AWSRetryTests", dependencies: ["AWSRetry"]),
         .testTarget(name: "AWSCoreTests", dependencies: ["AWSCore", "TestSupport"]),
+        .testTarget(name: "ClonectlPlanTests", dependencies: ["ClonectlPlan", "TestSupport"]),
         .testTarget(name: "ClonectlAgentTests", dependencies: ["ClonectlAgent", "ClonectlCLI", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["AWSCore", "ClonectlCLI", "TestSupport"]),
     ],

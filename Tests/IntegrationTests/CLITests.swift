@@ -75,6 +75,20 @@ struct CLIRun {
         #expect(r.stderr.contains("prod"), "known profiles are listed: \(r.stderr)")
     }
 
+    @Test func planValidateListsEveryProblemAndExits65() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("clonectl-plan-\(UUID().uuidString).yaml")
+        try "version: 1\nname: Bad_Name\nclones: 3\n".write(to: file, atomically: true, encoding: .utf8)
+        let r = try CLIRun.run(["plan", "validate", file.path], environment: ["PATH": "/usr/bin:/bin"])
+        #expect(r.status == 65)
+        #expect(r.stderr.contains("\(file.path):2:7: name:"), "stderr: \(r.stderr)")
+        #expect(r.stderr.contains("source: is required"))
+        let example = TestEnvironment.repoRoot.appendingPathComponent("controller/plans/example-app01.yaml").path
+        let ok = try CLIRun.run(["plan", "show", example, "--output", "json"], environment: ["PATH": "/usr/bin:/bin"])
+        #expect(ok.status == 0)
+        let object = try JSONSerialization.jsonObject(with: Data(ok.stdout.utf8)) as? [String: Any]
+        #expect((object?["clones"] as? [[String: Any]])?.count == 2)
+    }
+
     @Test func smokeRefusesWithoutConfirmation() throws {
         let r = try CLIRun.run(["debug", "aws-smoke", "--instance", "i-0123456789abcdef0"], environment: ["PATH": "/usr/bin:/bin"])
         #expect(r.status != 0)

@@ -1,0 +1,115 @@
+import Foundation
+
+/// Checks for single values. Each returns nil when the value is valid, else what would be valid.
+enum Check {
+    static func matches(_ value: String, _ pattern: String) -> Bool {
+        value.range(of: pattern, options: .regularExpression) != nil
+    }
+
+    static func resourceId(_ prefix: String) -> (String) -> String? {
+        let noun = ["i": "an instance", "subnet": "a subnet", "sg": "a security group"][prefix] ?? "a \(prefix)"
+        return { v in matches(v, "^\(prefix)-([0-9a-f]{8}|[0-9a-f]{17})$") ? nil
+            : "'\(v)' is not \(noun) id: expected \(prefix)- followed by 8 or 17 hex digits" }
+    }
+
+    static func planName(_ v: String) -> String? {
+        matches(v, "^[a-z0-9][a-z0-9-]{0,39}$") ? nil
+            : "'\(v)' is not a valid plan name: use 1-40 lower-case letters, digits and hyphens, starting with a letter or digit"
+    }
+
+    static func region(_ v: String) -> String? {
+        matches(v, "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+$") ? nil : "'\(v)' is not an AWS region such as ap-northeast-1"
+    }
+
+    /// NetBIOS computer name: what Rename-Computer and Sysprep accept without truncation.
+    static func hostName(_ v: String) -> String? {
+        guard (1...15).contains(v.count) else { return "'\(v)' has \(v.count) characters; a Windows host name has 1 to 15" }
+        guard matches(v, "^[A-Za-z0-9-]+$") else { return "'\(v)' may hold only letters, digits and hyphens" }
+        guard !v.hasPrefix("-"), !v.hasSuffix("-") else { return "'\(v)' may not start or end with a hyphen" }
+        guard !matches(v, "^[0-9]+$") else { return "'\(v)' may not be digits only" }
+        return nil
+    }
+
+    static func ipv4(_ v: String) -> String? {
+        let parts = v.split(separator: ".", omittingEmptySubsequences: false)
+        let ok = parts.count == 4 && parts.allSatisfy { p in
+            guard let n = Int(p), (0...255).contains(n), String(n) == p else { return false }
+            return true
+        }
+        return ok ? nil : "'\(v)' is not an IPv4 address such as 10.0.1.12"
+    }
+
+    static func windowsUserName(_ v: String) -> String? {
+        guard (1...20).contains(v.count) else { return "'\(v)' has \(v.count) characters; a local user name has 1 to 20" }
+        guard !v.contains(where: { "\"/\\[]:;|=,+*?<>@".contains($0) }), !v.hasSuffix(".") else {
+            return "'\(v)' may not contain \" / \\ [ ] : ; | = , + * ? < > @ or end with a period"
+        }
+        return nil
+    }
+
+    /// A Parameter Store name. The value never appears in a plan: only where the guest reads it.
+    static func parameterName(_ v: String) -> String? {
+        matches(v, "^/?[A-Za-z0-9_.\\-]+(/[A-Za-z0-9_.\\-]+)*$") && v.count <= 1011 ? nil
+            : "'\(v.prefix(40))' is not a Parameter Store name such as /clonectl/app01/work-user-password"
+    }
+
+    static func timeZone(_ v: String) -> String? {
+        if v.contains("/") {
+            let hint = ianaHints[v].map { " (for \(v) that is '\($0)')" } ?? ""
+            return "'\(v)' is an IANA name; Windows wants its own time zone id\(hint), see `tzutil /l`"
+        }
+        return matches(v, "^[A-Za-z0-9 .()+,'\\-]{2,64}$") ? nil : "'\(v)' is not a Windows time zone id such as 'Tokyo Standard Time'"
+    }
+
+    static let ianaHints: [String: String] = [
+        "Asia/Tokyo": "Tokyo Standard Time", "UTC": "UTC", "Etc/UTC": "UTC", "Europe/London": "GMT Standard Time",
+        "Europe/Berlin": "W. Europe Standard Time", "Europe/Paris": "Romance Standard Time",
+        "America/New_York": "Eastern Standard Time", "America/Chicago": "Central Standard Time",
+        "America/Denver": "Mountain Standard Time", "America/Los_Angeles": "Pacific Standard Time",
+        "Asia/Seoul": "Korea Standard Time", "Asia/Shanghai": "China Standard Time",
+        "Asia/Singapore": "Singapore Standard Time", "Australia/Sydney": "AUS Eastern Standard Time",
+        "Asia/Kolkata": "India Standard Time",
+    ]
+
+    static func instanceType(_ v: String) -> String? {
+        matches(v, "^[a-z][a-z0-9-]*\\.[a-z0-9]+$") ? nil : "'\(v)' is not an instance type such as m5.large"
+    }
+
+    static func instanceProfile(_ v: String) -> String? {
+        matches(v, "^(arn:aws[a-z-]*:iam::[0-9]{12}:instance-profile/.+|[A-Za-z0-9+=,.@_-]{1,128})$") ? nil
+            : "'\(v)' is neither an instance profile name nor its ARN"
+    }
+
+    static func firewallProfile(_ v: String) -> String? {
+        ["Domain", "Private", "Public"].contains(v) ? nil : "'\(v)' is not a firewall profile: use Domain, Private or Public"
+    }
+
+    /// Run Command's MaxConcurrency (at least 1) and MaxErrors (at least 0): a number or a percentage.
+    static func countOrPercent(minimum: Int) -> (String) -> String? {
+        { v in
+            let digits = v.hasSuffix("%") ? String(v.dropLast()) : v
+            guard let n = Int(digits), n >= minimum, !v.hasSuffix("%") || n <= 100 else {
+                return "'\(v)' must be a number of at least \(minimum) or a percentage such as 10%"
+            }
+            return nil
+        }
+    }
+
+    static func imageName(_ v: String) -> String? {
+        let expanded = v.replacingOccurrences(of: "{plan}", with: "p").replacingOccurrences(of: "{runId}", with: "r")
+            .replacingOccurrences(of: "{date}", with: "2026-01-01")
+        if expanded.contains("{") { return "'\(v)' has an unknown placeholder; use {plan}, {runId} or {date}" }
+        guard (3...128).contains(expanded.count), matches(expanded, "^[A-Za-z0-9()\\[\\] ./'@_-]+$") else {
+            return "'\(v)' is not a valid AMI name: 3 to 128 letters, digits, spaces and ( ) [ ] . / - ' @ _"
+        }
+        return nil
+    }
+
+    static func tag(_ key: String, _ value: String) -> String? {
+        guard (1...128).contains(key.count) else { return "tag names have 1 to 128 characters" }
+        guard !key.lowercased().hasPrefix("aws:") else { return "tag names may not start with aws: (reserved by AWS)" }
+        guard !key.lowercased().hasPrefix("clonectl:") else { return "tag names starting with clonectl: are set by clonectl itself" }
+        guard value.count <= 256 else { return "tag values have at most 256 characters" }
+        return nil
+    }
+}
