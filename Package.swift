@@ -25,6 +25,9 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
+            name: "CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
 
         // SHA-256 and HMAC on libcrypto, shared by the signer and the envelope verifier.
         .target(name: "ClonectlCrypto", dependencies: ["COpenSSL"]),
@@ -42,9 +45,11 @@ let package = Package(
         .target(name: "ClonectlAgent", dependencies: ["ClonectlCrypto", "CZlib"]),
         // The plan file: YAML read with line numbers, validated before any AWS call.
         .target(name: "ClonectlPlan", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // The durable run ledger: SQLite (WAL, 0600), migrations, runs, steps, commands, invocations, resources, locks.
+        .target(name: "ClonectlLedger", dependencies: ["CSQLite"]),
         // The command-line interface (thin commands over the libraries).
         .target(name: "ClonectlCLI", dependencies: [
-            "AWSCore", "AWSSigV4", "AWSCredentials", "ClonectlAgent", "ClonectlPlan",
+            "AWSCore", "AWSSigV4", "AWSCredentials", "ClonectlAgent", "ClonectlPlan", "ClonectlLedger",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "clonectl", dependencies: [
@@ -59,6 +64,7 @@ let package = Package(
         .testTarget(name: "AWSCredentialsTests", dependencies: ["AWSCredentials", "TestSupport"]),
         .testTarget(name: "AWSRetryTests", dependencies: ["AWSRetry"]),
         .testTarget(name: "AWSCoreTests", dependencies: ["AWSCore", "TestSupport"]),
+        .testTarget(name: "ClonectlLedgerTests", dependencies: ["ClonectlLedger", "TestSupport"]),
         .testTarget(name: "ClonectlPlanTests", dependencies: ["ClonectlPlan", "TestSupport"]),
         .testTarget(name: "ClonectlAgentTests", dependencies: ["ClonectlAgent", "ClonectlCLI", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["AWSCore", "ClonectlCLI", "TestSupport"]),

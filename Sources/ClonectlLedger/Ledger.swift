@@ -1,0 +1,163 @@
+import Foundation
+
+/// The durable record of every run: steps, commands, invocations, resources, events and locks, in SQLite.
+///
+/// The file is created with mode 0600 in a 0700 folder (it names instances and commands, and holds outputs), uses WAL
+/// so a reader never blocks the writer, and is migrated forward on open. All calls are serialised on one connection.
+public final class Ledger: @unchecked Sendable {
+    private let db: SQLiteDatabase
+    private let lock = NSLock()
+    let clock: @Sendable () -> Date
+    public let path: String
+
+    /// `$XDG_STATE_HOME/clonectl/ledger.sqlite`, else `~/.local/state/clonectl/ledger.sqlite`.
+    public static func defaultPath(environment: [String: String]) -> String {
+        if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") {
+            return "\(state)/clonectl/ledger.sqlite"
+        }
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        return "\(home)/.local/state/clonectl/ledger.sqlite"
+    }
+
+    public init(path: String, clock: @escaping @Sendable () -> Date = { Date() }) throws {
+        self.path = path
+        self.clock = clock
+        let fm = FileManager.default
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty, !fm.fileExists(atPath: folder) {
+            try fm.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        if !fm.fileExists(atPath: path) {
+            guard fm.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                throw LedgerError.database("cannot create the ledger at \(path): check that the folder is writable")
+            }
+        }
+        db = try SQLiteDatabase(path: path)
+        try migrate()
+    }
+
+    public func close() { locked { db.close() } }
+
+    // MARK: - Schema
+
+    public static var schemaVersion: Int { Schema.migrations.count }
+
+    private func migrate() throws {
+        try locked {
+            let current = try db.query("PRAGMA user_version") { $0.int(0) ?? 0 }.first ?? 0
+            guard current <= Schema.migrations.count else {
+                throw LedgerError.tooNew(found: current, supported: Schema.migrations.count)
+            }
+            for (index, sql) in Schema.migrations.enumerated() where index >= current {
+                try db.transaction {
+                    for statement in sql.components(separatedBy: ";\n") where !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                        try db.execute(statement)
+                    }
+                    try db.execute("PRAGMA user_version = \(index + 1)")
+                }
+            }
+        }
+    }
+
+    // MARK: - Runs and steps
+
+    public func createRun(planName: String, planPath: String, planSha256: String) throws -> RunRecord {
+        let now = timestamp()
+        let id = "run-\(Self.compactDate(clock()))-\(UUID().uuidString.prefix(8).lowercased())"
+        try locked {
+            try db.execute("INSERT INTO runs (id, plan_name, plan_path, plan_sha256, status, created_at, updated_at) VALUES (?, ?, ?, ?, 'running', ?, ?)",
+                           [.text(id), .text(planName), .text(planPath), .text(planSha256), .text(now), .text(now)])
+        }
+        return RunRecord(id: id, planName: planName, planPath: planPath, planSha256: planSha256, status: "running",
+                         createdAt: now, updatedAt: now, finishedAt: nil)
+    }
+
+    /// The newest run of this plan that did not finish (running or interrupted), for `clonectl run PLAN` to resume.
+    public func unfinishedRun(planName: String) throws -> RunRecord? {
+        try locked {
+            try db.query("SELECT \(Self.runColumns) FROM runs WHERE plan_name = ? AND status IN ('running', 'interrupted') ORDER BY created_at DESC LIMIT 1",
+                         [.text(planName)], Self.run).first
+        }
+    }
+
+    public func run(id: String) throws -> RunRecord {
+        guard let run = try locked({ try db.query("SELECT \(Self.runColumns) FROM runs WHERE id = ?", [.text(id)], Self.run).first }) else {
+            throw LedgerError.notFound("no run \(id) in the ledger \(path)")
+        }
+        return run
+    }
+
+    public func runs(limit: Int = 50) throws -> [RunRecord] {
+        try locked { try db.query("SELECT \(Self.runColumns) FROM runs ORDER BY created_at DESC LIMIT ?", [.int(limit)], Self.run) }
+    }
+
+    public func setRunStatus(_ id: String, _ status: String) throws {
+        let now = timestamp()
+        let finished: SQLValue = ["succeeded", "failed", "cleaned"].contains(status) ? .text(now) : .null
+        try locked {
+            try db.execute("UPDATE runs SET status = ?, updated_at = ?, finished_at = ? WHERE id = ?",
+                           [.text(status), .text(now), finished, .text(id)])
+            guard db.changes == 1 else { throw LedgerError.notFound("no run \(id) in the ledger \(path)") }
+        }
+    }
+
+    public func stepStarted(runId: String, step: String) throws {
+        try locked {
+            try db.execute("""
+                INSERT INTO steps (run_id, name, status, started_at) VALUES (?, ?, 'running', ?)
+                ON CONFLICT (run_id, name) DO UPDATE SET status = 'running', finished_at = NULL, error = NULL
+                """, [.text(runId), .text(step), .text(timestamp())])
+        }
+    }
+
+    public func stepFinished(runId: String, step: String, status: String, error: String? = nil, stateJSON: String? = nil) throws {
+        try locked {
+            try db.execute("UPDATE steps SET status = ?, finished_at = ?, error = ?, state_json = COALESCE(?, state_json) WHERE run_id = ? AND name = ?",
+                           [.text(status), .text(timestamp()), .optional(error), .optional(stateJSON), .text(runId), .text(step)])
+            guard db.changes == 1 else { throw LedgerError.invalid("step \(step) of \(runId) finished without having started") }
+        }
+    }
+
+    public func steps(runId: String) throws -> [StepRecord] {
+        try locked {
+            try db.query("SELECT run_id, name, status, started_at, finished_at, error, state_json FROM steps WHERE run_id = ? ORDER BY started_at, rowid",
+                         [.text(runId)]) { r in
+                StepRecord(runId: r.text(0) ?? "", name: r.text(1) ?? "", status: r.text(2) ?? "", startedAt: r.text(3) ?? "",
+                           finishedAt: r.text(4), error: r.text(5), stateJSON: r.text(6))
+            }
+        }
+    }
+
+    // MARK: - Helpers shared by the extensions
+
+    func locked<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    var database: SQLiteDatabase { db }
+
+    func timestamp() -> String { Self.format(clock()) }
+
+    static func format(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: date)
+    }
+
+    static func compactDate(_ date: Date) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd'T'HHmmss"
+        return f.string(from: date)
+    }
+
+    static let runColumns = "id, plan_name, plan_path, plan_sha256, status, created_at, updated_at, finished_at"
+
+    static func run(_ r: SQLRow) -> RunRecord {
+        RunRecord(id: r.text(0) ?? "", planName: r.text(1) ?? "", planPath: r.text(2) ?? "", planSha256: r.text(3) ?? "",
+                  status: r.text(4) ?? "", createdAt: r.text(5) ?? "", updatedAt: r.text(6) ?? "", finishedAt: r.text(7))
+    }
+}

@@ -1,0 +1,91 @@
+/// The ledger's schema, as ordered migrations. `PRAGMA user_version` holds how many have run; a migration is never
+/// edited once released, only followed by another.
+enum Schema {
+    static let migrations: [String] = [
+        // 1: the first schema.
+        """
+        CREATE TABLE runs (
+            id TEXT PRIMARY KEY,
+            plan_name TEXT NOT NULL,
+            plan_path TEXT NOT NULL,
+            plan_sha256 TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'interrupted', 'cleaned')),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            finished_at TEXT
+        );
+        CREATE INDEX runs_by_plan ON runs (plan_name, status);
+
+        CREATE TABLE steps (
+            run_id TEXT NOT NULL REFERENCES runs (id),
+            name TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'skipped')),
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            error TEXT,
+            state_json TEXT,
+            PRIMARY KEY (run_id, name)
+        );
+
+        CREATE TABLE commands (
+            command_id TEXT PRIMARY KEY,
+            run_id TEXT REFERENCES runs (id),
+            step TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            version TEXT NOT NULL,
+            payload_sha256 TEXT NOT NULL,
+            nonce TEXT NOT NULL,
+            instance_ids TEXT NOT NULL,
+            parameters_json TEXT NOT NULL,
+            sent_at TEXT NOT NULL
+        );
+        CREATE INDEX commands_by_run ON commands (run_id, step);
+
+        CREATE TABLE invocations (
+            command_id TEXT NOT NULL REFERENCES commands (command_id),
+            instance_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            status_details TEXT,
+            response_code INTEGER,
+            output TEXT,
+            verdict TEXT,
+            result_json TEXT,
+            started_at TEXT,
+            finished_at TEXT,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (command_id, instance_id)
+        );
+        CREATE INDEX invocations_by_instance ON invocations (instance_id);
+
+        CREATE TABLE resources (
+            kind TEXT NOT NULL,
+            id TEXT NOT NULL,
+            run_id TEXT NOT NULL REFERENCES runs (id),
+            step TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            deleted_at TEXT,
+            PRIMARY KEY (kind, id)
+        );
+        CREATE INDEX resources_by_run ON resources (run_id);
+
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id TEXT,
+            at TEXT NOT NULL,
+            level TEXT NOT NULL,
+            step TEXT,
+            message TEXT NOT NULL
+        );
+        CREATE INDEX events_by_run ON events (run_id, seq);
+
+        CREATE TABLE locks (
+            name TEXT PRIMARY KEY,
+            run_id TEXT,
+            owner_host TEXT NOT NULL,
+            owner_pid INTEGER NOT NULL,
+            acquired_at TEXT NOT NULL,
+            heartbeat_at TEXT NOT NULL
+        );
+        """,
+    ]
+}
