@@ -47,9 +47,11 @@ let package = Package(
         .target(name: "ClonectlPlan", dependencies: [.product(name: "Yams", package: "Yams")]),
         // The durable run ledger: SQLite (WAL, 0600), migrations, runs, steps, commands, invocations, resources, locks.
         .target(name: "ClonectlLedger", dependencies: ["CSQLite"]),
+        // The clone workflow: one step per file with its cleanup, a typed run state, resume from the ledger.
+        .target(name: "ClonectlWorkflow", dependencies: ["AWSCore", "ClonectlAgent", "ClonectlLedger", "ClonectlPlan"]),
         // The command-line interface (thin commands over the libraries).
         .target(name: "ClonectlCLI", dependencies: [
-            "AWSCore", "AWSSigV4", "AWSCredentials", "ClonectlAgent", "ClonectlPlan", "ClonectlLedger",
+            "AWSCore", "AWSSigV4", "AWSCredentials", "ClonectlAgent", "ClonectlPlan", "ClonectlLedger", "ClonectlWorkflow",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "clonectl", dependencies: [
@@ -65,6 +67,7 @@ let package = Package(
         .testTarget(name: "AWSRetryTests", dependencies: ["AWSRetry"]),
         .testTarget(name: "AWSCoreTests", dependencies: ["AWSCore", "TestSupport"]),
         .testTarget(name: "ClonectlLedgerTests", dependencies: ["ClonectlLedger", "TestSupport"]),
+        .testTarget(name: "ClonectlWorkflowTests", dependencies: ["ClonectlWorkflow", "TestSupport"]),
         .testTarget(name: "ClonectlPlanTests", dependencies: ["ClonectlPlan", "TestSupport"]),
         .testTarget(name: "ClonectlAgentTests", dependencies: ["ClonectlAgent", "ClonectlCLI", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["AWSCore", "ClonectlCLI", "TestSupport"]),

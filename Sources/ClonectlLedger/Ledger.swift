@@ -101,6 +101,18 @@ public final class Ledger: @unchecked Sendable {
         }
     }
 
+    /// The run's typed state (the workflow's JSON), saved after every step and checkpoint.
+    public func saveRunState(_ id: String, json: String) throws {
+        try locked {
+            try db.execute("UPDATE runs SET state_json = ?, updated_at = ? WHERE id = ?", [.text(json), .text(timestamp()), .text(id)])
+            guard db.changes == 1 else { throw LedgerError.notFound("no run \(id) in the ledger \(path)") }
+        }
+    }
+
+    public func runState(_ id: String) throws -> String? {
+        try locked { try db.query("SELECT state_json FROM runs WHERE id = ?", [.text(id)]) { $0.text(0) }.first ?? nil }
+    }
+
     public func stepStarted(runId: String, step: String) throws {
         try locked {
             try db.execute("""

@@ -12,7 +12,8 @@ enum Schema {
             status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'interrupted', 'cleaned')),
             created_at TEXT NOT NULL,
             updated_at TEXT NOT NULL,
-            finished_at TEXT
+            finished_at TEXT,
+            state_json TEXT
         );
         CREATE INDEX runs_by_plan ON runs (plan_name, status);
 
