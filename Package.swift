@@ -70,7 +70,9 @@ let package = Package(
         .testTarget(name: "ClonectlWorkflowTests", dependencies: ["ClonectlWorkflow", "TestSupport"]),
         .testTarget(name: "ClonectlPlanTests", dependencies: ["ClonectlPlan", "TestSupport"]),
         .testTarget(name: "ClonectlAgentTests", dependencies: ["ClonectlAgent", "ClonectlCLI", "TestSupport"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["AWSCore", "ClonectlCLI", "TestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "AWSCore", "ClonectlCLI", "ClonectlWorkflow", "ClonectlLedger", "ClonectlPlan", "TestSupport",
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

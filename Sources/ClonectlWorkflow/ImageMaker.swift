@@ -1,0 +1,74 @@
+import AWSCore
+import ClonectlLedger
+
+/// Creates an AMI at most once per run and role: CreateImage has no client token, so before creating one the run
+/// looks for its own image by tag, and records the id the moment AWS returns it.
+struct ImageMaker: Sendable {
+    let services: StepServices
+
+    /// Returns the available image for `role`, creating it from `instanceId` only if the run has none yet.
+    func ensureImage(role: String, from instanceId: String, name: String, description: String,
+                     extraTags: [EC2Tag], known: String?, step: StepName, context: StepContext,
+                     remember: (String) throws -> Void) async throws -> EC2Image {
+        let ec2 = services.ec2
+        var imageId = known
+        if imageId == nil {
+            let found = try await ec2.describeImages(owners: ["self"], filters: RunTags.filters(runId: context.runId, role: role))
+                .filter { ![.failed, .deregistered, .invalid, .error].contains($0.stateName) }
+            if let existing = found.first {
+                context.progress(step, "found this run's \(role) image \(existing.imageId); not creating another")
+                imageId = existing.imageId
+            }
+        }
+        if imageId == nil {
+            let tags = RunTags.tags(runId: context.runId, plan: context.plan.name, role: role) + extraTags
+            // Snapshots are tagged once they are known (below): moto cannot take a snapshot tag specification here.
+            let id = try await ec2.createImage(
+                instanceId: instanceId, name: name, description: description,
+                tagSpecifications: [EC2TagSpecification(resourceType: "image", tags: tags)])
+            try context.ledger.recordResource(runId: context.runId, kind: "image", id: id, step: step.rawValue)
+            imageId = id
+            context.progress(step, "creating image \(id) from \(instanceId)")
+        }
+        guard let imageId else { throw WorkflowError.invariant("no image id after create") }
+        try remember(imageId)
+        let image = try await ec2.waitForImageAvailable(imageId, configuration: services.waits.image) { state in
+            context.progress(step, "\(imageId): \(state)")
+        }
+        for snapshot in image.snapshotIds {
+            try context.ledger.recordResource(runId: context.runId, kind: "snapshot", id: snapshot, step: step.rawValue)
+        }
+        if !image.snapshotIds.isEmpty {
+            try await ec2.createTags(resourceIds: image.snapshotIds,
+                                     tags: RunTags.tags(runId: context.runId, plan: context.plan.name, role: role))
+        }
+        return image
+    }
+
+    /// Deregisters an image this run made and deletes its snapshots.
+    func remove(imageId: String, snapshotIds: [String], context: StepContext) async throws {
+        let ec2 = services.ec2
+        let current = try await ec2.describeImages(imageIds: [imageId]).first
+        if current != nil, current?.stateName != .deregistered {
+            try await ec2.deregisterImage(imageId)
+        }
+        try context.ledger.markResourceDeleted(kind: "image", id: imageId)
+        for snapshot in Set(snapshotIds + (current?.snapshotIds ?? [])) {
+            try await ec2.deleteSnapshot(snapshot)
+            try context.ledger.markResourceDeleted(kind: "snapshot", id: snapshot)
+        }
+    }
+}
+
+public enum WorkflowError: Error, Sendable, CustomStringConvertible {
+    case invariant(String)
+    case precondition(String)
+    case guest(String)
+
+    public var description: String {
+        switch self {
+        case .invariant(let m): return "internal error: \(m)"
+        case .precondition(let m), .guest(let m): return m
+        }
+    }
+}

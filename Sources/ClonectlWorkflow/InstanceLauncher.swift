@@ -1,0 +1,27 @@
+import AWSCore
+import ClonectlLedger
+
+/// Launches one instance at most once: RunInstances with a client token derived from the run and the purpose, so a
+/// repeated call after a crash returns the same instance instead of a second one.
+struct InstanceLauncher: Sendable {
+    let services: StepServices
+
+    func launch(_ input: RunInstancesInput, purpose: String, step: StepName, context: StepContext) async throws -> String {
+        var input = input
+        input.clientToken = RunTags.clientToken(runId: context.runId, purpose: purpose)
+        let reservation = try await services.ec2.runInstances(input)
+        guard let instance = reservation.instances.first else {
+            throw WorkflowError.invariant("RunInstances for \(purpose) answered with no instance")
+        }
+        try context.ledger.recordResource(runId: context.runId, kind: "instance", id: instance.instanceId, step: step.rawValue)
+        return instance.instanceId
+    }
+
+    /// Waits for `running`, then for the SSM agent.
+    func waitUntilManaged(_ id: String, step: StepName, context: StepContext) async throws {
+        try await services.ec2.waitForInstances([id], toBe: .running, configuration: services.waits.instance) { state in
+            context.progress(step, state)
+        }
+        try await services.waitForAgent(id) { state in context.progress(step, "\(id): \(state)") }
+    }
+}
