@@ -1,0 +1,116 @@
+import ClonectlCrypto
+
+/// The five verdicts of envelope.md, "Verdicts (controller side)".
+public enum Verdict: String, Sendable, CaseIterable {
+    case verified, truncated, tampered, stale, missing
+}
+
+public struct EnvelopeVerification: Sendable {
+    public let verdict: Verdict
+    /// Why, in one line, for logs and the ledger.
+    public let reason: String
+    /// The decoded envelope when `verified`; also when `stale`, to show which old run it came from (never trust it).
+    public let envelope: Envelope?
+    /// SHA-256 of the JSON line bytes, when BEGIN and END were found.
+    public let jsonSha256: String?
+}
+
+/// Finds the envelope in a command's output and judges it. Works on the UTF-8 bytes so the hash is over
+/// exactly what the payload printed; a `\r` before `\n` is dropped; text outside the markers is ignored.
+public enum EnvelopeVerifier {
+    public static func verify(output: String, nonce: String, payloadSha256: String) -> EnvelopeVerification {
+        let lines = splitLines(Array(output.utf8))
+        let begin = Array(Envelope.beginLine.utf8)
+        // The last BEGIN: after a 3010 reboot the output may hold the first run's envelope before the final one.
+        guard let beginIndex = lines.lastIndex(where: { stripBOM($0) == begin[...] }) else {
+            return result(.missing, "no BEGIN line in the output (the loader refused, or the payload printed nothing)")
+        }
+        guard let endIndex = lines[(beginIndex + 1)...].firstIndex(where: { endHash($0) != nil }) else {
+            return result(.truncated, "BEGIN without END: the output was cut (SSM keeps the head) or the payload died mid-write")
+        }
+        let claimed = endHash(lines[endIndex])!
+        guard endIndex == beginIndex + 2 else {
+            return result(.tampered, "expected exactly one JSON line between BEGIN and END, found \(endIndex - beginIndex - 1)")
+        }
+        let jsonBytes = Array(lines[beginIndex + 1])
+        let actual = Hex.encode(Crypto.sha256(jsonBytes))
+        guard actual == claimed else {
+            return result(.tampered, "SHA-256 of the JSON line is \(actual), the END line says \(claimed)", sha: actual)
+        }
+        let envelope: Envelope
+        do {
+            envelope = try Envelope(json: try JSONParser.parse(jsonBytes))
+        } catch {
+            return result(.tampered, "the hash matches but the envelope is unreadable: \(error.message)", sha: actual)
+        }
+        if envelope.nonce != nonce {
+            return result(.stale, "nonce \(envelope.nonce) is not this command's \(nonce): an old output", envelope, actual)
+        }
+        if envelope.payloadSha256 != payloadSha256 {
+            return result(.stale, "payloadSha256 \(envelope.payloadSha256) is not the \(payloadSha256) this command sent",
+                          envelope, actual)
+        }
+        return result(.verified, "\(envelope.payload)@\(envelope.version) on \(envelope.instanceId): \(envelope.status.rawValue)",
+                      envelope, actual)
+    }
+
+    static func result(_ verdict: Verdict, _ reason: String, _ envelope: Envelope? = nil,
+                       _ sha: String? = nil) -> EnvelopeVerification {
+        EnvelopeVerification(verdict: verdict, reason: reason, envelope: envelope, jsonSha256: sha)
+    }
+
+    static func result(_ verdict: Verdict, _ reason: String, sha: String) -> EnvelopeVerification {
+        result(verdict, reason, nil, sha)
+    }
+
+    /// Lines without their `\n` and without one `\r` before it.
+    static func splitLines(_ bytes: [UInt8]) -> [ArraySlice<UInt8>] {
+        var lines: [ArraySlice<UInt8>] = []
+        var start = 0
+        for (i, b) in bytes.enumerated() where b == 0x0A {
+            lines.append(dropCR(bytes[start..<i]))
+            start = i + 1
+        }
+        if start < bytes.count { lines.append(dropCR(bytes[start...])) }
+        return lines
+    }
+
+    static func dropCR(_ line: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        line.last == 0x0D ? line.dropLast() : line
+    }
+
+    /// A UTF-8 byte order mark may precede the first line a Windows process prints.
+    static func stripBOM(_ line: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        line.starts(with: [0xEF, 0xBB, 0xBF]) ? line.dropFirst(3) : line
+    }
+
+    /// The 64 lower-case hex digits of an END line; nil for any other line (including a cut-off END line).
+    static func endHash(_ line: ArraySlice<UInt8>) -> String? {
+        let prefix = Array(Envelope.endPrefix.utf8), suffix = Array(Envelope.endSuffix.utf8)
+        guard line.count == prefix.count + 64 + suffix.count, line.starts(with: prefix), line.reversed().starts(with: suffix.reversed())
+        else { return nil }
+        let hex = line.dropFirst(prefix.count).prefix(64)
+        guard hex.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else { return nil }
+        return String(decoding: hex, as: UTF8.self)
+    }
+}
+
+/// Run Command's output limits (DOMAIN.md): truncation keeps the head, so the END line goes first.
+public enum OutputLimits {
+    /// ListCommandInvocations with Details: characters of output per plugin.
+    public static let listCommandInvocations = 2_500
+    /// GetCommandInvocation: characters of standard output.
+    public static let getCommandInvocation = 24_000
+
+    /// True when `output` is long enough to have been cut at `limit`. Counted in Unicode scalars and UTF-16
+    /// units alike (AWS does not say which), erring towards yes: a needless fetch costs one call, a miss a step.
+    public static func mightBeTruncated(_ output: String, limit: Int) -> Bool {
+        output.unicodeScalars.count >= limit || output.utf16.count >= limit
+    }
+
+    /// Whether a verdict from ListCommandInvocations' output should be re-judged on GetCommandInvocation's
+    /// (fuller) output: the envelope was not found whole, and the output was long enough to have been cut.
+    public static func shouldFetchFullOutput(listOutput: String, verdict: Verdict) -> Bool {
+        (verdict == .truncated || verdict == .missing) && mightBeTruncated(listOutput, limit: listCommandInvocations)
+    }
+}
