@@ -1,0 +1,85 @@
+import AWSCore
+import ClonectlAgent
+import ClonectlPlan
+
+/// Sets again on every clone what Sysprep reset or prep changed: host name (across its 3010 reboot), time zone,
+/// firewall, work user, jobs, and the optional domain join. One command per payload for up to 50 clones, each clone's
+/// own values carried in the per-instance parameter map.
+public struct PostCloneStep: WorkflowStep {
+    public let name = StepName.postClone
+    let call: GuestCall
+    public init(guest: GuestRunner) { call = GuestCall(guest: guest) }
+
+    /// The guest steps in order, each with the clones it applies to and their parameters.
+    static func calls(_ plan: Plan, _ state: RunState) -> [(payload: String, byInstance: [(String, [(String, JSONValue)])])] {
+        let clones = plan.clones.compactMap { c in state.clones[c.name].map { (c, $0) } }
+        var out: [(String, [(String, [(String, JSONValue)])])] = []
+        out.append(("hostname", clones.map { ($0.1, [("NewName", .string($0.0.hostName))]) }))
+        let zoned = clones.filter { $0.0.timeZone != nil }
+        if !zoned.isEmpty { out.append(("time-zone", zoned.map { ($0.1, [("TimeZoneId", .string($0.0.timeZone!))]) })) }
+        let everyone = clones.map { ($0.1, [(String, JSONValue)]()) }
+        if plan.postClone.restoreFirewall, !plan.prep.firewallProfiles.isEmpty { out.append(("firewall-restore", everyone)) }
+        if plan.postClone.disableWorkUser, plan.prep.workUser != nil { out.append(("work-user-disable", everyone)) }
+        if plan.postClone.restoreJobs, !(plan.prep.tasks.isEmpty && plan.prep.services.isEmpty) { out.append(("jobs-restore", everyone)) }
+        let joining = clones.filter { $0.0.domain != nil }
+        if !joining.isEmpty {
+            out.append(("domain-join", joining.map { c, id in
+                var p: [(String, JSONValue)] = [("DomainName", .string(c.domain!.name)),
+                                                ("CredentialParameter", .string(c.domain!.credentialParameter))]
+                if let ou = c.domain!.ouPath { p.append(("OUPath", .string(ou))) }
+                return (id, p)
+            }))
+        }
+        return out
+    }
+
+    public func describe(plan: Plan, state: RunState) -> [String] {
+        Self.calls(plan, state).map { "guest \($0.payload) on \($0.byInstance.count) clone(s), one command per 50" }
+            + (state.clones.isEmpty ? plan.clones.isEmpty ? [] : ["(clone instance ids are known after launch-clones)"] : [])
+    }
+
+    public func run(_ context: StepContext, _ state: inout RunState) async throws {
+        guard !state.clones.isEmpty else { throw WorkflowError.precondition("no clones yet: run launch-clones first") }
+        for call in Self.calls(context.plan, state) where !call.byInstance.isEmpty {
+            let params = try LoaderParams.perInstance(common: [], byInstance: call.byInstance)
+            try await self.call.require(call.payload, params, on: call.byInstance.map(\.0), step: name, context: context)
+        }
+    }
+
+    public func cleanup(_ context: StepContext, _ state: RunState) async throws {}
+}
+
+/// Checks every clone: settings as planned, ImageState complete, and a machine SID different from the source's.
+public struct VerifyStep: WorkflowStep {
+    public let name = StepName.verify
+    let call: GuestCall
+    public init(guest: GuestRunner) { call = GuestCall(guest: guest) }
+
+    public func describe(plan: Plan, state: RunState) -> [String] {
+        ["guest verify on every clone (host name, time zone, firewall, work user, jobs, ImageState, SID differs from the source's)"]
+    }
+
+    public func run(_ context: StepContext, _ state: inout RunState) async throws {
+        let clones = context.plan.clones.compactMap { c in state.clones[c.name].map { (c, $0) } }
+        let byInstance: [(String, [(String, JSONValue)])] = clones.map { c, id in
+            var p: [(String, JSONValue)] = [("ExpectedHostName", .string(c.hostName))]
+            if let tz = c.timeZone { p.append(("ExpectedTimeZoneId", .string(tz))) }
+            return (id, p)
+        }
+        let outcomes = try await call.require("verify", try LoaderParams.perInstance(common: [], byInstance: byInstance),
+                                              on: clones.map(\.1), step: name, context: context)
+        var problems: [String] = []
+        for outcome in outcomes {
+            let facts = outcome.envelope?.facts
+            if let source = state.sourceMachineSid, let sid = facts?["machineSid"]?.stringValue, sid == source {
+                problems.append("\(outcome.instanceId) has the source's machine SID \(sid): Sysprep did not generalize it")
+            }
+            if let imageState = facts?["imageState"]?.stringValue, imageState != "IMAGE_STATE_COMPLETE" {
+                problems.append("\(outcome.instanceId) reports ImageState \(imageState)")
+            }
+        }
+        guard problems.isEmpty else { throw WorkflowError.guest(problems.joined(separator: "\n")) }
+    }
+
+    public func cleanup(_ context: StepContext, _ state: RunState) async throws {}
+}
