@@ -6,7 +6,8 @@ public struct Clonectl: AsyncParsableCommand {
         commandName: "clonectl",
         abstract: "Clone Windows EC2 instances through SSM Run Command: prep, image, Sysprep, clone, reconfigure.",
         version: ClonectlVersion.current,
-        subcommands: [PlanCommand.self, DebugCommand.self]
+        subcommands: [RunCommand.self, StepCommand.self, StatusCommand.self, HistoryCommand.self, ShowCommand.self,
+                      PlanCommand.self, DebugCommand.self]
     )
     public init() {}
 }

@@ -10,8 +10,6 @@ public struct PlanCommand: ParsableCommand {
     public init() {}
 }
 
-/// Exit status for a plan with problems (sysexits' EX_DATAERR), distinct from usage errors (64).
-let planInvalidExitCode = ExitCode(65)
 
 public struct PlanValidateCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
@@ -27,7 +25,7 @@ public struct PlanValidateCommand: ParsableCommand {
             print("\(plan): valid plan '\(p.name)': source \(p.source.instanceId), \(p.clones.count) clone(s)")
         } catch let error as PlanError {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
-            throw planInvalidExitCode
+            throw ExitCodes.planInvalid
         }
     }
 }
@@ -46,7 +44,7 @@ public struct PlanShowCommand: ParsableCommand {
             p = try PlanLoader.load(path: plan)
         } catch let error as PlanError {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
-            throw planInvalidExitCode
+            throw ExitCodes.planInvalid
         }
         switch output {
         case .json:

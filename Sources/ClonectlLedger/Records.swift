@@ -8,6 +8,18 @@ public struct RunRecord: Sendable, Equatable {
     public var createdAt: String
     public var updatedAt: String
     public var finishedAt: String?
+
+    public init(id: String, planName: String, planPath: String, planSha256: String, status: String, createdAt: String,
+                updatedAt: String, finishedAt: String?) {
+        self.id = id
+        self.planName = planName
+        self.planPath = planPath
+        self.planSha256 = planSha256
+        self.status = status
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.finishedAt = finishedAt
+    }
 }
 
 public struct StepRecord: Sendable, Equatable {

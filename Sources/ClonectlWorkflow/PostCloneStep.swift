@@ -11,8 +11,9 @@ public struct PostCloneStep: WorkflowStep {
     public init(guest: GuestRunner) { call = GuestCall(guest: guest) }
 
     /// The guest steps in order, each with the clones it applies to and their parameters.
-    static func calls(_ plan: Plan, _ state: RunState) -> [(payload: String, byInstance: [(String, [(String, JSONValue)])])] {
-        let clones = plan.clones.compactMap { c in state.clones[c.name].map { (c, $0) } }
+    /// `placeholders`: name clones not launched yet `<name>` (for the dry run) instead of leaving them out.
+    static func calls(_ plan: Plan, _ state: RunState, placeholders: Bool = false) -> [(payload: String, byInstance: [(String, [(String, JSONValue)])])] {
+        let clones = plan.clones.compactMap { c in (state.clones[c.name] ?? (placeholders ? "<\(c.name)>" : nil)).map { (c, $0) } }
         var out: [(String, [(String, [(String, JSONValue)])])] = []
         out.append(("hostname", clones.map { ($0.1, [("NewName", .string($0.0.hostName))]) }))
         let zoned = clones.filter { $0.0.timeZone != nil }
@@ -34,8 +35,9 @@ public struct PostCloneStep: WorkflowStep {
     }
 
     public func describe(plan: Plan, state: RunState) -> [String] {
-        Self.calls(plan, state).map { "guest \($0.payload) on \($0.byInstance.count) clone(s), one command per 50" }
-            + (state.clones.isEmpty ? plan.clones.isEmpty ? [] : ["(clone instance ids are known after launch-clones)"] : [])
+        Self.calls(plan, state, placeholders: true).map { call in
+            "guest \(call.payload) on \(call.byInstance.map(\.0).joined(separator: ", ")) (one command per 50 clones)"
+        }
     }
 
     public func run(_ context: StepContext, _ state: inout RunState) async throws {

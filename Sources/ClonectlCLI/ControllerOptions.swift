@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import AWSCore
+import ClonectlAgent
+import ClonectlLedger
+import ClonectlWorkflow
+
+/// Options of every command that drives instances: AWS, the ledger, the payloads, output.
+public struct ControllerOptions: ParsableArguments {
+    @OptionGroup public var aws: AWSOptions
+
+    @Option(help: "The ledger file (default: $XDG_STATE_HOME/clonectl/ledger.sqlite or ~/.local/state/clonectl/ledger.sqlite).")
+    public var ledger: String?
+
+    @Option(help: "The ps-scripts folder (default: CLONECTL_PAYLOADS, the installed copy, or the source checkout's).")
+    public var payloads: String?
+
+    @Option(help: "Output format: text, or json (stable, for scripts).")
+    public var output: OutputFormat = .text
+
+    @Flag(name: .shortAndLong, help: "Only errors and the final result.")
+    public var quiet = false
+
+    public init() {}
+
+    public func openLedger(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Ledger {
+        try Ledger(path: ledger ?? Ledger.defaultPath(environment: environment))
+    }
+
+    public func payloadStore() throws -> PayloadStore {
+        try PayloadStore(root: PayloadStore.locate(explicit: payloads))
+    }
+}
+
+/// Everything a command needs to act on instances, opened together and closed together.
+struct Controller {
+    let session: AWSSession
+    let ledger: Ledger
+    let store: PayloadStore
+    let services: StepServices
+    let guest: GuestRunner
+
+    static func open(_ options: ControllerOptions) throws -> Controller {
+        let settings = try options.aws.settings()
+        let ledger = try options.openLedger()
+        let store = try options.payloadStore()
+        let session = try AWSSession(settings: settings, observer: options.aws.observer)
+        var polling = GuestRunner.Polling()
+        var waits = StepServices.Waits()
+        // Faster polling for a local AWS (the demo and tests), where everything answers in milliseconds.
+        if let seconds = ProcessInfo.processInfo.environment["CLONECTL_POLL_SECONDS"].flatMap(Double.init), seconds > 0 {
+            let d = Duration.milliseconds(Int64(seconds * 1000))
+            polling.firstDelay = d
+            polling.maxDelay = d * 4
+            waits.instance.minDelay = d
+            waits.instance.maxDelay = d * 4
+            waits.image.minDelay = d
+            waits.image.maxDelay = d * 4
+            waits.agentOnline.minDelay = d
+            waits.agentOnline.maxDelay = d * 4
+        }
+        let services = StepServices(ec2: session.ec2, ssm: session.ssm, waits: waits)
+        return Controller(session: session, ledger: ledger, store: store, services: services,
+                          guest: GuestRunner(ssm: session.ssm, store: store, ledger: ledger, polling: polling))
+    }
+
+    func close() {
+        session.shutdown()
+        ledger.close()
+    }
+}
+
+/// Exit codes, documented in the README.
+enum ExitCodes {
+    static let failed = ExitCode(1)
+    static let planInvalid = ExitCode(65)
+    static let locked = ExitCode(75)
+    static let interrupted = ExitCode(130)
+}
