@@ -6,7 +6,7 @@ public struct Clonectl: AsyncParsableCommand {
         commandName: "clonectl",
         abstract: "Clone Windows EC2 instances through SSM Run Command: prep, image, Sysprep, clone, reconfigure.",
         version: ClonectlVersion.current,
-        subcommands: [DebugCommand.self]
+        subcommands: [DebugCommand.self, PayloadsCommand.self]
     )
     public init() {}
 }
