@@ -70,3 +70,28 @@ import Testing
         #expect(CanonicalJSON.encode(try JSONParser.parse(text)) == text)
     }
 }
+
+@Suite struct EnvelopeWriterTests {
+    /// The golden envelope: what CloneAgent 1.0.0's Format-CloneEnvelope prints for the same members
+    /// (member order of the spec table, CRLF after each of the three lines).
+    @Test func envelopeGolden() throws {
+        let e = Envelope(payload: "time-zone", version: "1.0.0", payloadSha256: String(repeating: "0", count: 64),
+                         nonce: "0123456789abcdef0123456789abcdef", instanceId: "unknown", status: .rebootPending,
+                         changed: [.object([("item", .string("timeZone")), ("from", .string("UTC")), ("to", .string("Tokyo Standard Time"))])],
+                         facts: .object([("offsetMinutes", .int(540)), ("dst", .bool(false)), ("note", .null)]),
+                         errors: [], logTail: ["a \"b\" \\ é"], startedAt: "2026-11-28T04:00:00Z", finishedAt: "2026-11-28T04:00:01Z")
+        let json = #"{"v":1,"payload":"time-zone","version":"1.0.0","payloadSha256":"0000000000000000000000000000000000000000000000000000000000000000","nonce":"0123456789abcdef0123456789abcdef","instanceId":"unknown","status":"reboot-pending","changed":[{"item":"timeZone","from":"UTC","to":"Tokyo Standard Time"}],"facts":{"offsetMinutes":540,"dst":false,"note":null},"errors":[],"logTail":["a \"b\" \\ \u00e9"],"startedAt":"2026-11-28T04:00:00Z","finishedAt":"2026-11-28T04:00:01Z"}"#
+        let expected = "-----BEGIN CLONECTL RESULT v1-----\r\n" + json
+            + "\r\n-----END CLONECTL RESULT sha256=" + EnvelopeVectorCases.sha(json) + "-----\r\n"
+        #expect(e.render() == expected)
+        // Read back: the same envelope, verified.
+        let result = EnvelopeVerifier.verify(output: expected, nonce: e.nonce, payloadSha256: e.payloadSha256)
+        #expect(result.verdict == .verified && result.envelope == e)
+    }
+
+    @Test func unreadableMembersAreTamperedWithTheMemberNamed() {
+        let line = #"{"v":1,"payload":"hostname","status":"done"}"#
+        let result = EnvelopeVerifier.verify(output: Envelope.wrap(jsonLine: line), nonce: "", payloadSha256: "")
+        #expect(result.verdict == .tampered && result.reason.contains("'status'"))
+    }
+}
