@@ -7,6 +7,8 @@ public indirect enum JSONValue: Equatable, Sendable {
     case bool(Bool)
     case int(Int64)
     /// A number with a fraction or exponent, kept as its source text so re-writing it changes nothing.
+    /// Writers of the envelope never produce one: CloneAgent writes non-integer numbers as strings
+    /// (.NET's round-trip `R` format), so build such values as `.string`.
     case number(String)
     case string(String)
     case array([JSONValue])

@@ -46,7 +46,12 @@ public struct ScriptParameter: Equatable, Sendable {
 
     /// One `[attr()] [type] $Name = default` entry.
     static func entry(_ text: String) -> ScriptParameter? {
-        guard let dollar = text.firstIndex(of: "$") else { return nil }
+        // The variable is the first `$` outside brackets: `[Parameter(Mandatory = $true)]` holds one too.
+        var level = 0
+        guard let dollar = text.firstIndex(where: { c in
+            if c == "[" || c == "(" { level += 1 } else if c == "]" || c == ")" { level -= 1 }
+            return c == "$" && level == 0
+        }) else { return nil }
         let head = text[..<dollar]
         let rest = text[text.index(after: dollar)...]
         let name = String(rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" })
