@@ -21,6 +21,13 @@ public struct StepContext: Sendable {
     public let ledger: Ledger
     public let reporter: any WorkflowReporter
 
+    public init(runId: String, plan: Plan, ledger: Ledger, reporter: any WorkflowReporter) {
+        self.runId = runId
+        self.plan = plan
+        self.ledger = ledger
+        self.reporter = reporter
+    }
+
     /// Saves the state now, before the step goes on: call it right after AWS returned an id.
     public func checkpoint(_ state: RunState) throws {
         try ledger.saveRunState(runId, json: try RunStateCoding.encode(state))
