@@ -22,7 +22,7 @@ done
 field() { .venv/bin/python -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$work/localaws.json" "$1"; }
 # Credentials go through the ordinary AWS variables, as an operator's would.
 export AWS_ACCESS_KEY_ID=$(field accessKeyId) AWS_SECRET_ACCESS_KEY=$(field secretAccessKey)
-export AWS_REGION=$(field region) AWS_ENDPOINT_URL=$(field endpoint)
+export AWS_REGION=$(field region) AWS_ENDPOINT_URL=$(field endpoint) AWS_EC2_METADATA_DISABLED=true
 echo "Local AWS (moto, signature checking on) at $AWS_ENDPOINT_URL"
 .build/release/clonectl debug aws-smoke --instance "$(field sourceInstanceId)" \
     --subnet "$(field subnetId)" --secure-parameter "$(field secureParameter)" --yes

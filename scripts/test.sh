@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export CLONECTL_PYTHON="$PWD/.venv/bin/python"
+# Tests talk to loopback only: never let the credential chain probe the instance metadata address.
+export AWS_EC2_METADATA_DISABLED=true
 swift build --build-tests
 swift test
 if compgen -G "tests/test_*.py" >/dev/null; then

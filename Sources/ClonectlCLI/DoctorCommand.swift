@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import AWSCore
+import AWSCredentials
+import ClonectlAgent
+import ClonectlLedger
+import ClonectlPlan
+
+/// `clonectl doctor [PLAN]`: what clonectl would use and whether it works, before anything is changed.
+public struct DoctorCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Check identity, region, endpoints, payloads, the ledger and (with a plan) its instances.")
+
+    @Argument(help: "A plan file whose instances to check.") public var plan: String?
+    @OptionGroup public var options: ControllerOptions
+    public init() {}
+
+    public func run() async throws {
+        var problems = 0
+        func check(_ label: String, _ body: () async throws -> String) async {
+            do {
+                print("ok    \(label.padding(toLength: 22, withPad: " ", startingAt: 0)) \(try await body())")
+            } catch {
+                problems += 1
+                print("FAIL  \(label.padding(toLength: 22, withPad: " ", startingAt: 0)) \(error)")
+            }
+        }
+        let settings = try options.aws.settings()
+        print("ok    \("region".padding(toLength: 22, withPad: " ", startingAt: 0)) \(settings.region)")
+        for service in [ServiceEndpointInfo.ec2, .ssm, .sts] {
+            await check("endpoint \(service.endpointPrefix)") { "\(try settings.endpoint(for: service))" }
+        }
+        await check("ledger") { try options.openLedger().path }
+        await check("payloads") {
+            let store = try options.payloadStore()
+            let audit = PayloadAudit.run(store)
+            guard audit.ok else { throw ValidationError(audit.problems.map(\.description).joined(separator: "; ")) }
+            return "\(store.root.path): \(store.manifest.payloads.count) payload versions, all hashes match"
+        }
+        let session = try AWSSession(settings: settings, observer: options.aws.observer)
+        defer { session.shutdown() }
+        await check("identity") {
+            let id = try await session.sts.getCallerIdentity()
+            return "\(id.arn) (credentials from \(try await session.credentials.credentials().source))"
+        }
+        if let plan {
+            let p = try PlanLoader.load(path: plan)
+            await check("source \(p.source.instanceId)") {
+                guard let i = try await session.ec2.describeAllInstances(instanceIds: [p.source.instanceId]).first else {
+                    throw ValidationError("not found")
+                }
+                let info = try await session.ssm.describeAllInstanceInformation(
+                    filters: [InstanceInformationFilter(key: "InstanceIds", values: [i.instanceId])]).first
+                guard let info else { throw ValidationError("\(i.state), but not managed by SSM: check the instance profile and the SSM agent") }
+                guard info.pingStatus == "Online" else { throw ValidationError("SSM agent \(info.pingStatus ?? "?")") }
+                return "\(i.state), SSM \(info.pingStatus ?? "?"), agent \(info.agentVersion ?? "?"), \(info.platformName ?? info.platformType ?? "?")"
+            }
+        }
+        if problems > 0 {
+            print("\(problems) problem(s) found")
+            throw ExitCodes.failed
+        }
+    }
+}
