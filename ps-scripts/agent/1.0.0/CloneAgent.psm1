@@ -4,8 +4,11 @@
 # source-restore and the clone payloads. It is ASCII-only on purpose: Windows PowerShell reads a BOM-less file in the
 # ANSI code page. Nothing here writes to the pipeline except return values; the envelope goes to [Console]::Out.
 Set-StrictMode -Version Latest
+# powershell.exe writes warnings and progress to stdout when it is redirected: keep them off in this module.
+$WarningPreference = 'SilentlyContinue'
+$ProgressPreference = 'SilentlyContinue'
 
-$script:Context = @{ Nonce = ''; PayloadSha256 = ''; InstanceId = $null; Region = $null }
+$script:Context = @{ Nonce = ''; PayloadSha256 = ''; InstanceId = $null; Region = $null; Written = $false }
 $script:DataRoot = Join-Path $env:ProgramData 'clonectl'
 $script:Invariant = [Globalization.CultureInfo]::InvariantCulture
 
@@ -126,6 +129,11 @@ function Write-CloneFailure {
     # For the loader: a failure before the payload could start (bad parameters, no byInstance entry) still reports.
     [CmdletBinding()]
     param([string] $Payload, [string] $Version, [string] $Message)
+    if ($script:Context.Written) {
+        # One envelope per command: a second would hide behind the first. stderr and the exit code carry it.
+        [Console]::Error.WriteLine('clonectl: after the result was written: ' + $Message)
+        return 1
+    }
     $run = New-CloneRun -Payload $Payload -Version $Version
     Add-CloneError -Run $run -Message $Message
     return (Complete-CloneRun -Run $run)
@@ -213,7 +221,8 @@ function ConvertTo-CloneJson {
 function Get-CloneSha256Hex {
     [CmdletBinding()]
     param([Parameter(Mandatory = $true)] [byte[]] $Bytes)
-    $sha = [Security.Cryptography.SHA256]::Create()
+    # The CSP class, not SHA256.Create() (SHA256Managed on .NET Framework), which throws under the FIPS policy.
+    $sha = New-Object Security.Cryptography.SHA256CryptoServiceProvider
     try { $hash = $sha.ComputeHash($Bytes) } finally { $sha.Dispose() }
     return (-join ($hash | ForEach-Object { $_.ToString('x2', $script:Invariant) }))
 }
@@ -259,6 +268,7 @@ function Write-CloneEnvelope {
     }
     [Console]::Out.Write($text)
     [Console]::Out.Flush()
+    $script:Context.Written = $true
 }
 
 # ---- the journal -----------------------------------------------------------------------------------------------------
