@@ -27,9 +27,6 @@ The NAME of the Parameter Store SecureString holding 'DOMAIN\user' newline passw
 .PARAMETER OUPath
 Optional distinguished name of the OU for the computer account: 'OU=Servers,DC=corp,DC=example,DC=com'.
 
-.PARAMETER Region
-The region of the parameter; default: the instance's region from IMDSv2.
-
 .EXAMPLE
 .\1.0.0.ps1 -DomainName corp.example.com -CredentialParameter /clonectl/domain-join
 
@@ -51,10 +48,7 @@ param(
 
     [ValidateLength(0, 1024)]
     [ValidatePattern('^$|^(OU|CN)=.+,DC=.+$')]
-    [string] $OUPath = '',
-
-    [ValidatePattern('^$|^[a-z]{2}(-[a-z]+)+-[0-9]+$')]
-    [string] $Region = ''
+    [string] $OUPath = ''
 )
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
@@ -70,7 +64,7 @@ Invoke-CloneBody -Run $run -Body {
         if ([string]$cs.Domain -eq $DomainName) { Write-CloneLog -Run $run -Message "already a member of $DomainName"; return }
         throw ("this computer is a member of {0}, not {1}: leave that domain first" -f $cs.Domain, $DomainName)
     }
-    $secure = Read-CloneSecureString -Name $CredentialParameter -Region $Region
+    $secure = Read-CloneSecureString -Name $CredentialParameter
     # Split 'DOMAIN\user' from the password without printing either; the user name is not logged either.
     $bstr = [Runtime.InteropServices.Marshal]::SecureStringToBSTR($secure)
     try {
