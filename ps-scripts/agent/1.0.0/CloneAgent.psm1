@@ -103,8 +103,10 @@ function Invoke-CloneBody {
         $null = & $Body
     } catch {
         $where = ''
-        if ($null -ne $_.InvocationInfo -and $_.InvocationInfo.ScriptLineNumber -gt 0) {
-            $where = 'line {0}: ' -f $_.InvocationInfo.ScriptLineNumber
+        $ii = $_.InvocationInfo
+        if ($null -ne $ii -and $ii.ScriptLineNumber -gt 0) {
+            $file = 'script'; if ($ii.ScriptName) { $file = Split-Path -Leaf $ii.ScriptName }
+            $where = '{0}:{1}: ' -f $file, $ii.ScriptLineNumber
         }
         Add-CloneError -Run $Run -Message ($where + $_.Exception.Message)
     }
@@ -147,6 +149,8 @@ function Write-CloneFailure {
 function Add-CloneJsonString {
     param([Text.StringBuilder] $Sb, [string] $Text)
     $null = $Sb.Append('"')
+    # Fast path: printable ASCII without quote or backslash goes in as it is (PowerShell loops are slow).
+    if ($Text -cmatch '^[\x20\x21\x23-\x5B\x5D-\x7E]*$') { $null = $Sb.Append($Text).Append('"'); return }
     foreach ($ch in $Text.ToCharArray()) {
         # An if-chain, not switch: `continue` inside a switch would only leave the switch.
         $n = [int]$ch
@@ -554,7 +558,10 @@ function Get-CloneSysprepBlockers {
     try {
         $vols = @(Get-CloneCim -Namespace 'root/cimv2/Security/MicrosoftVolumeEncryption' -ClassName Win32_EncryptableVolume)
         foreach ($v in $vols) {
-            if ([int]$v.ConversionStatus -ne 0 -or [int]$v.ProtectionStatus -eq 1) {
+            # ConversionStatus is a property from Windows 8 / 2012 on; read it without tripping StrictMode before that.
+            $conversion = 0
+            if ($null -ne $v.PSObject.Properties['ConversionStatus']) { $conversion = [int]$v.PSObject.Properties['ConversionStatus'].Value }
+            if ($conversion -ne 0 -or [int]$v.ProtectionStatus -eq 1) {
                 & $add 'bitlocker' ("BitLocker is on for {0}: decrypt it first (manage-bde -off {0}); sysprep fails with 0x80310039" -f $v.DriveLetter)
             }
         }
