@@ -635,8 +635,11 @@ function Read-CloneSecureString {
         $r = Invoke-CloneNative -FilePath $aws -ArgumentList @('ssm', 'get-parameter', '--name', $Name, '--with-decryption', '--region', $Region, '--output', 'json', '--query', 'Parameter.{t:Type,v:Value}')
         # Only stderr may appear in the error: stdout holds the secret.
         if ($r.ExitCode -ne 0) { throw ("could not read the SecureString parameter '{0}' with the AWS CLI (exit {1}): {2}" -f $Name, $r.ExitCode, $r.Error) }
-        $o = ($r.Output -join "`n") | ConvertFrom-Json
-        $type = [string]$o.t; $plain = [string]$o.v; $o = $null; $r = $null
+        # A JSON error message quotes its input, which holds the secret: replace it with one that does not.
+        try { $o = ($r.Output -join "`n") | ConvertFrom-Json } catch { $o = $null }
+        $r = $null
+        if ($null -eq $o -or $null -eq $o.PSObject.Properties['v']) { throw ("the AWS CLI answer for '{0}' could not be read (AWS CLI v1 or v2 expected)" -f $Name) }
+        $type = [string]$o.t; $plain = [string]$o.v; $o = $null
     }
     if ($type -ne 'SecureString') {
         $plain = $null
@@ -710,7 +713,7 @@ function Set-CloneAdministratorsMember {
     }
     $group = [ADSI]('WinNT://{0}/{1},group' -f $env:COMPUTERNAME, (Get-CloneAdministratorsGroupName))
     $path = 'WinNT://{0}/{1},user' -f $env:COMPUTERNAME, $Name
-    if ($Member) { $group.Add($path) } else { $group.Remove($path) }
+    if ($Member) { $null = $group.Add($path) } else { $null = $group.Remove($path) }
 }
 
 function Set-CloneLocalUserPassword {
@@ -751,7 +754,7 @@ function Remove-CloneLocalUser {
     if (-not $PSCmdlet.ShouldProcess($Name, 'remove local user')) { return }
     if (Test-CloneLocalAccounts) { Remove-LocalUser -Name $Name; return }
     $computer = [ADSI]('WinNT://{0},computer' -f $env:COMPUTERNAME)
-    $computer.Delete('User', $Name)
+    $null = $computer.Delete('User', $Name)
 }
 
 # ---- firewall, services and scheduled tasks: state and restore (shared by source-restore and the clone payloads) -----

@@ -16,8 +16,9 @@ Each task pattern ('\App\Nightly', '\App\*', 'Nightly' for the root folder) and 
 a pattern that matches nothing is a failure naming it. The journal entry 'jobs' records per task its path, name and
 state and per service its name, start type (Automatic, AutomaticDelayedStart, Manual, Disabled) and status. Items are
 recorded once (the first recording is the truth); items named in a later run are added. Then tasks are stopped
-and disabled (Disable-ScheduledTask) and services stopped (Stop-Service -Force) and set to Disabled. Test-before-Set:
-a second run finds everything disabled and stopped and reports ok. Boot and system drivers are refused.
+and disabled (Disable-ScheduledTask) and services stopped (Stop-Service -Force) and set to Disabled. A service with
+running dependents that are not named too is refused (they would stop unrecorded). Test-before-Set: a second run
+finds everything disabled and stopped and reports ok. Boot and system drivers are refused.
 
 .PARAMETER Tasks
 Scheduled task paths with names; wildcards allowed in the name: '\App\*'.
@@ -64,6 +65,11 @@ Invoke-CloneBody -Run $run -Body {
         if (@('Boot', 'System') -contains $s.startType) { throw ("'{0}' is a {1}-start driver: clonectl does not stop drivers" -f $name, $s.startType) }
         $null = $foundServices.Add($s)
     }
+    # Stop-Service -Force also stops running dependents; unrecorded, they would never be restarted on restore.
+    foreach ($s in $foundServices) {
+        $deps = @((Get-Service -Name $s.name).DependentServices | Where-Object { [string]$_.Status -ne 'Stopped' -and $Services -notcontains $_.Name } | ForEach-Object { $_.Name })
+        if ($deps.Count -gt 0) { throw ("service '{0}' has running dependent services not named in Services: {1}; name them too" -f $s.name, ($deps -join ', ')) }
+    }
 
     # Record: keep items already in the journal, add new ones. Done before any change, so a failure later still
     # leaves the truth recorded.
@@ -71,7 +77,7 @@ Invoke-CloneBody -Run $run -Body {
     $entry = $null
     if ($journal['entries'].Contains('jobs') -and -not $journal['entries']['jobs'].Contains('restoredAt')) { $entry = $journal['entries']['jobs'] }
     if ($null -eq $entry) {
-        $entry = [ordered]@{ recordedBy = 'jobs-stop@1.0.0'; recordedAt = (Get-CloneUtcStamp); before = [ordered]@{ tasks = @(); services = @() } }
+        $entry = [ordered]@{ recordedBy = ('{0}@{1}' -f $run.Payload, $run.Version); recordedAt = (Get-CloneUtcStamp); before = [ordered]@{ tasks = @(); services = @() } }
     }
     $recTasks = New-Object System.Collections.ArrayList; foreach ($x in @($entry['before']['tasks'])) { if ($null -ne $x) { $null = $recTasks.Add($x) } }
     $recServices = New-Object System.Collections.ArrayList; foreach ($x in @($entry['before']['services'])) { if ($null -ne $x) { $null = $recServices.Add($x) } }
