@@ -103,6 +103,15 @@ class TestPayload:
         # Only the module writes stdout (the envelope); payloads never do.
         assert not re.search(r"(?i)\[Console\]::Out|Write-Output|Out-Host|Write-Information", text)
 
+    def test_reboot_exit_is_documented_exactly_where_it_happens(self, path):
+        text = text_of(path)
+        reboots = "$run.RebootPending = $true" in text
+        notes = help_block(text).split(".NOTES", 1)[1]
+        page = (DOCS / f"{path.parent.name}.md").read_text(encoding="utf-8")
+        assert ("3010" in notes) == reboots, f"{rel(path)}: .NOTES and the code disagree about exit 3010"
+        assert ("| 3010 |" in page) == reboots, f"{path.parent.name}.md and the code disagree about exit 3010"
+        assert "Restart-Computer" not in text and "-Restart" not in text, "reboot only through exit 3010"
+
     def test_has_a_doc_page(self, path):
         page = DOCS / f"{path.parent.name}.md"
         assert page.exists(), f"agent-docs/{page.name} is missing"
@@ -132,6 +141,14 @@ def test_the_loader_template():
     assert "exit 2" in text and "exit $LASTEXITCODE" in text and "GZipStream" in text
     assert "Set-CloneAgentContext -Nonce $c.Nonce -PayloadSha256 $c.PayloadSha256" in text
     assert len(text) < 3000, "the loader travels in every command: keep it short"
+
+
+def test_module_sets_its_own_preferences():
+    # Script modules do not inherit the caller's preference variables: the module must say 'Stop' itself.
+    head = MODULE.read_text(encoding="ascii").split("function ", 1)[0]
+    for line in ("Set-StrictMode -Version Latest", "$ErrorActionPreference = 'Stop'", "$WarningPreference = 'SilentlyContinue'",
+                 "$ProgressPreference = 'SilentlyContinue'"):
+        assert line in head
 
 
 def test_only_the_module_writes_standard_output():

@@ -4,6 +4,9 @@
 # source-restore and the clone payloads. It is ASCII-only on purpose: Windows PowerShell reads a BOM-less file in the
 # ANSI code page. Nothing here writes to the pipeline except return values; the envelope goes to [Console]::Out.
 Set-StrictMode -Version Latest
+# A script module does not see its caller's preference variables (its scope chain is module -> global), so the
+# payload's 'Stop' must be set here too, or a failing cmdlet inside a helper would only write to stderr and go on.
+$ErrorActionPreference = 'Stop'
 # powershell.exe writes warnings and progress to stdout when it is redirected: keep them off in this module.
 $WarningPreference = 'SilentlyContinue'
 $ProgressPreference = 'SilentlyContinue'
