@@ -684,10 +684,14 @@ function Get-CloneLocalUserState {
         if ($null -eq $user) { return $state }
         $state.exists = $true; $state.enabled = (([int]$user.UserFlags.Value -band 2) -eq 0)
     }
-    # Membership through ADSI on both paths: Get-LocalGroupMember fails on groups holding orphaned SIDs.
-    $user = [ADSI]('WinNT://{0}/{1},user' -f $env:COMPUTERNAME, $Name)
+    # Membership by SID through ADSI on both paths: Get-LocalGroupMember fails on groups holding orphaned SIDs,
+    # and comparing SIDs avoids the many spellings of a member's ADsPath.
+    $sid = (New-Object Security.Principal.NTAccount($env:COMPUTERNAME, $Name)).Translate([Security.Principal.SecurityIdentifier]).Value
     $group = [ADSI]('WinNT://{0}/{1},group' -f $env:COMPUTERNAME, (Get-CloneAdministratorsGroupName))
-    $state.inAdministrators = [bool]$group.IsMember($user.Path)
+    foreach ($m in @($group.Invoke('Members'))) {
+        $bytes = [byte[]]$m.GetType().InvokeMember('objectSid', 'GetProperty', $null, $m, $null)
+        if ((New-Object Security.Principal.SecurityIdentifier($bytes, 0)).Value -eq $sid) { $state.inAdministrators = $true; break }
+    }
     return $state
 }
 
