@@ -153,7 +153,8 @@ function Add-CloneJsonString {
     param([Text.StringBuilder] $Sb, [string] $Text)
     $null = $Sb.Append('"')
     # Fast path: printable ASCII without quote or backslash goes in as it is (PowerShell loops are slow).
-    if ($Text -cmatch '^[\x20\x21\x23-\x5B\x5D-\x7E]*$') { $null = $Sb.Append($Text).Append('"'); return }
+    # \z, not $: in .NET, $ also matches before a final newline, which must be escaped.
+    if ($Text -cmatch '^[\x20\x21\x23-\x5B\x5D-\x7E]*\z') { $null = $Sb.Append($Text).Append('"'); return }
     foreach ($ch in $Text.ToCharArray()) {
         # An if-chain, not switch: `continue` inside a switch would only leave the switch.
         $n = [int]$ch
