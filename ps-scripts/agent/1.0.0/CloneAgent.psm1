@@ -422,6 +422,7 @@ function Resolve-CloneParameters {
     [CmdletBinding()]
     param([Parameter(Mandatory = $true)] [AllowEmptyString()] [string] $Json)
     $result = @{}
+    $Json = $Json.TrimStart([char]0xFEFF)  # a BOM would make ConvertFrom-Json fail with "Invalid JSON primitive"
     if ($Json.Trim().Length -eq 0) { return $result }
     $data = ConvertTo-CloneData ($Json | ConvertFrom-Json)
     if ($data -isnot [Collections.IDictionary]) { throw 'Params must be a JSON object' }
