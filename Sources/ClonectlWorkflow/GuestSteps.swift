@@ -44,8 +44,11 @@ public struct PreflightStep: WorkflowStep {
     public func run(_ context: StepContext, _ state: inout RunState) async throws {
         let outcome = try await call.require("preflight", .empty, on: [state.sourceInstanceId], step: name, context: context)
         let facts = outcome.first?.envelope?.facts
-        state.sourceMachineSid = facts?["machineSid"]?.stringValue
-        let blockers = facts?["blockers"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        // Facts as agent-docs/preflight.md documents them.
+        state.sourceMachineSid = facts?["windows"]?["machineSid"]?.stringValue
+        let blockers = facts?["sysprepBlockers"]?.arrayValue?.map { b in
+            "\(b["id"]?.stringValue ?? "?"): \(b["reason"]?.stringValue ?? "")"
+        } ?? []
         guard blockers.isEmpty else {
             throw WorkflowError.precondition("the source has what blocks Sysprep: \(blockers.joined(separator: "; ")); fix it on the source and run again")
         }

@@ -42,7 +42,10 @@ public struct SysprepStep: WorkflowStep {
         do {
             let outcome = try await guest.run(payload: "sysprep-logs", params: .empty, instanceIds: [id],
                                               step: "sysprep-logs", runId: context.runId, reuse: false)
-            let tail = outcome.first?.envelope?.facts["setuperr"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            // agent-docs/sysprep-logs.md: facts.logs = [{path, lines, omitted}].
+            let logs = outcome.first?.envelope?.facts["logs"]?.arrayValue ?? []
+            let setuperr = logs.first { ($0["path"]?.stringValue ?? "").lowercased().hasSuffix("setuperr.log") }
+            let tail = setuperr?["lines"]?.arrayValue?.compactMap(\.stringValue) ?? []
             return tail.isEmpty ? "No Sysprep errors were logged; see `clonectl show \(outcome.first?.commandId ?? "")`."
                 : "setuperr.log ends with:\n  " + tail.suffix(10).joined(separator: "\n  ")
         } catch {
