@@ -15,9 +15,10 @@ public struct GuestOutcome: Sendable {
     public var reason: String
     public var envelope: Envelope?
 
-    /// A verified envelope saying ok or changed.
+    /// Run Command says Success and a verified envelope says ok or changed. Both are needed: sysprep exits 1 after
+    /// writing `changed` when Sysprep itself could not be started.
     public var succeeded: Bool {
-        verdict == .verified && (envelope?.status == .ok || envelope?.status == .changed)
+        status == "Success" && verdict == .verified && (envelope?.status == .ok || envelope?.status == .changed)
     }
 }
 
