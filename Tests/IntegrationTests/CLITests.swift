@@ -10,12 +10,16 @@ struct CLIRun {
     let stderr: String
 
     /// Runs clonectl (built next to the test bundle) with exactly `environment`.
+    /// The clonectl built next to the test bundle (or in .build/debug).
+    static var binary: URL {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("clonectl")
+        return FileManager.default.isExecutableFile(atPath: beside.path) ? beside
+            : TestEnvironment.repoRoot.appendingPathComponent(".build/debug/clonectl")
+    }
+
     static func run(_ arguments: [String], environment: [String: String], stdin: String? = nil) throws -> CLIRun {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("clonectl")
-        let fallback = TestEnvironment.repoRoot.appendingPathComponent(".build/debug/clonectl")
-        let exe = FileManager.default.isExecutableFile(atPath: binary.path) ? binary : fallback
         let process = Process()
-        process.executableURL = exe
+        process.executableURL = binary
         process.arguments = arguments
         process.environment = environment
         let out = Pipe(), err = Pipe(), input = Pipe()

@@ -13,8 +13,8 @@ struct MotoClients {
     let ssm: SSMClient
     let sts: STSClient
 
-    init(secretAccessKey: String? = nil, maxAttempts: Int = 3) throws {
-        let local = try LocalAWS.shared()
+    init(secretAccessKey: String? = nil, maxAttempts: Int = 3, local: LocalAWS? = nil) throws {
+        let local = try local ?? LocalAWS.shared()
         let transport = try CurlTransport()
         let creds = StaticCredentialProvider(AWSCredentials(
             accessKeyId: local.accessKeyId, secretAccessKey: secretAccessKey ?? local.secretAccessKey, source: "test"))

@@ -13,6 +13,10 @@ public final class LocalAWS: Sendable {
     public let secureParameter: String
     /// A role the bootstrapped user may assume.
     public let roleArn: String
+    /// The simulator's control API (`/__sim`), when the simulator fronts moto.
+    public let controlEndpoint: String?
+    public let securityGroupId: String?
+    public let instanceProfile: String?
     private let process: ManagedProcess
 
     /// The shared instance. Fails (with the server's log) when the venv or moto is missing.
@@ -27,7 +31,11 @@ public final class LocalAWS: Sendable {
 
     private static let cache = LockedSlot()
 
-    private init() throws {
+    /// A local AWS of the caller's own (not shared), e.g. for tests that stop and image the source.
+    /// `config`: simulator timings as JSON (localaws/sim.py).
+    public static func startPrivate(config: String = "{}") throws -> LocalAWS { try LocalAWS(config: config) }
+
+    private init(config: String = "{}") throws {
         guard TestEnvironment.hasPython else {
             throw LocalAWSError("no Python venv at \(TestEnvironment.python): run scripts/setup.sh (or set CLONECTL_PYTHON)")
         }
@@ -36,7 +44,8 @@ public final class LocalAWS: Sendable {
         try? FileManager.default.removeItem(at: out)
         let script = TestEnvironment.repoRoot.appendingPathComponent("scripts/localaws.py").path
         process = try ManagedProcess(executable: TestEnvironment.python,
-                                     arguments: [script, "--port", String(port), "--out", out.path, "--exit-with-parent"],
+                                     arguments: [script, "--port", String(port), "--out", out.path, "--exit-with-parent"]
+                                        + (config == "{}" ? [] : ["--config", config]),
                                      port: port)
         let deadline = Date().addingTimeInterval(60)
         while !FileManager.default.fileExists(atPath: out.path) {
@@ -48,9 +57,10 @@ public final class LocalAWS: Sendable {
         }
         let data = try Data(contentsOf: out)
         try? FileManager.default.removeItem(at: out)
-        guard let info = try JSONSerialization.jsonObject(with: data) as? [String: String] else {
+        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw LocalAWSError("local AWS wrote an unreadable description")
         }
+        let info = object.compactMapValues { $0 as? String }
         func field(_ k: String) throws -> String {
             guard let v = info[k] else { throw LocalAWSError("local AWS description lacks \(k)") }
             return v
@@ -64,6 +74,9 @@ public final class LocalAWS: Sendable {
         subnetId = try field("subnetId")
         secureParameter = try field("secureParameter")
         roleArn = try field("roleArn")
+        controlEndpoint = info["controlEndpoint"]
+        securityGroupId = info["securityGroupId"]
+        instanceProfile = info["instanceProfile"]
     }
 
     /// The value localaws.py stored in the SecureString (derived from the key, so it is not written to disk).
@@ -73,6 +86,7 @@ public final class LocalAWS: Sendable {
 public struct LocalAWSError: Error, CustomStringConvertible {
     public let description: String
     init(_ d: String) { description = d }
+    public static func missing(_ what: String) -> LocalAWSError { LocalAWSError(what) }
 }
 
 private final class LockedSlot: @unchecked Sendable {
