@@ -57,7 +57,7 @@ class Ec2Front:
         if action == "StartInstances":
             busy = [i for k, i in params if k.startswith("InstanceId.") and self.phase(i) == "stopping"]
             if busy:
-                return 400, {"Content-Type": "text/xml"}, error_xml(
+                return 400, [("Content-Type", "text/xml")], error_xml(
                     "IncorrectInstanceState", f"The instance '{busy[0]}' is not in a state from which it can be started.")
         status, headers, body = forward()
         if status != 200:
@@ -93,10 +93,10 @@ class Ec2Front:
             known = self.tokens.get(token)
             if known is not None:
                 if known[0] != fingerprint:
-                    return 400, {"Content-Type": "text/xml"}, error_xml(
+                    return 400, [("Content-Type", "text/xml")], error_xml(
                         "IdempotentParameterMismatch",
                         f"The client token {token} was already used with different parameters.")
-                return 200, {"Content-Type": "text/xml"}, known[1]
+                return 200, [("Content-Type", "text/xml")], known[1]
             status, headers, body = forward()
             if status == 200:
                 body = self._launched(body, "pending")

@@ -102,6 +102,13 @@ class FrontApp:
             conn.close()
 
     def __call__(self, environ, start_response):
+        try:
+            return self._call(environ, start_response)
+        except Exception as exc:  # a simulator bug must answer, not leave the client waiting for a timeout
+            status, headers, body = json_error(500, "InternalServerError", f"simulator error: {exc!r}")
+            return self._answer(start_response, status, headers, body)
+
+    def _call(self, environ, start_response):
         path = environ.get("PATH_INFO", "/")
         if path.startswith("/__sim/"):
             status, headers, body = control.handle(self.sim, environ, path)

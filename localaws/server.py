@@ -45,7 +45,16 @@ def set_auth(endpoint: str, enabled: bool) -> None:
         resp.read()
 
 
+def reset_moto(endpoint: str) -> None:
+    # moto's backends are global to the process: a second LocalAws in the same process (the next test module)
+    # would find the previous one's world. Start from an empty one; only one LocalAws may run per process.
+    req = urllib.request.Request(endpoint + "/moto-api/reset", data=b"", method="POST")
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        resp.read()
+
+
 def bootstrap(endpoint: str) -> dict:
+    reset_moto(endpoint)
     set_auth(endpoint, False)
     boot = dict(endpoint_url=endpoint, region_name=REGION, aws_access_key_id="bootstrap",
                 aws_secret_access_key="bootstrap")
