@@ -32,7 +32,7 @@ class Loaded:
     payload_sha256: str
     module: bytes
     script: bytes
-    params: dict
+    params_text: str  # parsed per instance by resolve_params, as the module does after the loader
 
 
 def parse_values(text: str) -> dict:
@@ -45,59 +45,77 @@ def parse_values(text: str) -> dict:
     return values
 
 
-def _blob(name: str, value: str, gzipped: bool) -> bytes:
+def _blob(prefix: str, name: str, value: str, gzipped: bool) -> bytes:
     compact = re.sub(r"\s+", "", value)
     try:
         raw = base64.b64decode(compact, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise LoaderRefused(f"clonectl loader: {name} is not valid base64 ({exc})") from None
+        raise LoaderRefused(f"{prefix}{name} is not valid base64 ({exc})") from None
     if not gzipped:
         return raw
     try:
         return gzip.decompress(raw)
     except (OSError, EOFError) as exc:
-        raise LoaderRefused(f"clonectl loader: {name} is not valid gzip ({exc})") from None
+        raise LoaderRefused(f"{prefix}{name} is not valid gzip ({exc})") from None
 
 
 def load(text: str) -> Loaded:
+    """Decodes and checks like loader 1.0.0: any failure here is its exit 2 with one line on stderr."""
     values = parse_values(text)
+    prefix = f"clonectl loader refused {values.get('Payload', '?')}@{values.get('Version', '?')}: "
     missing = [k for k in KEYS if k not in values]
     if missing:
-        raise LoaderRefused("clonectl loader: the loader text lacks " + ", ".join(missing))
+        raise LoaderRefused(prefix + "the loader text lacks " + ", ".join(missing))
     for key, value in values.items():
         if "__CLONECTL_" in value:
-            raise LoaderRefused(f"clonectl loader: {key} still holds a template placeholder")
+            raise LoaderRefused(f"{prefix}{key} still holds a template placeholder")
     for key in ("ModuleSha256", "PayloadSha256"):
         if not _HEX64.match(values[key]):
-            raise LoaderRefused(f"clonectl loader: {key} is not 64 hex characters")
-    module = _blob("Module", values["Module"], True)
-    script = _blob("Script", values["Script"], True)
-    # The real loader checks both hashes before running anything, and names the one that differs.
-    for name, data, expected in (("module", module, values["ModuleSha256"]),
-                                 ("payload", script, values["PayloadSha256"])):
+            raise LoaderRefused(f"{prefix}{key} is not 64 hex characters")
+    # Same order and wording as the real loader: the module first, then the payload, each named by its file.
+    blobs = {}
+    for key, file, sha in (("Module", "CloneAgent.psm1", values["ModuleSha256"]),
+                           ("Script", values["Payload"] + ".ps1", values["PayloadSha256"])):
+        data = _blob(prefix, key, values[key], True)
         actual = hashlib.sha256(data).hexdigest()
-        if actual != expected.lower():
-            raise LoaderRefused(f"clonectl loader: {name} SHA-256 mismatch: expected {expected.lower()}, got {actual}")
+        if actual != sha:  # the real loader compares lower-case hex exactly
+            raise LoaderRefused(f"{prefix}{file} has SHA-256 {actual}, expected {sha}")
+        blobs[key] = data
     try:
-        params = json.loads(_blob("Params", values["Params"], False).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise LoaderRefused(f"clonectl loader: Params is not UTF-8 JSON ({exc})") from None
-    if not isinstance(params, dict):
-        raise LoaderRefused("clonectl loader: Params must be a JSON object")
-    return Loaded(values["Payload"], values["Version"], values["Nonce"], values["ModuleSha256"].lower(),
-                  values["PayloadSha256"].lower(), module, script, params)
+        params_text = _blob(prefix, "Params", values["Params"], False).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise LoaderRefused(f"{prefix}Params is not UTF-8 ({exc})") from None
+    return Loaded(values["Payload"], values["Version"], values["Nonce"], values["ModuleSha256"],
+                  values["PayloadSha256"], blobs["Module"], blobs["Script"], params_text)
 
 
-def resolve_params(params: dict, instance_id: str) -> dict:
-    """Plain params as they are; {common, byInstance} -> common overlaid with this instance's own entry."""
-    if "byInstance" not in params and "common" not in params:
-        return dict(params)
-    by_instance = params.get("byInstance") or {}
-    if instance_id not in by_instance:
-        raise ValueError(f"Params has no byInstance entry for {instance_id}")
-    merged = dict(params.get("common") or {})
-    merged.update(by_instance[instance_id])
-    return merged
+def resolve_params(params_text: str, instance_id: str) -> dict:
+    """Resolve-CloneParameters: plain, or common + this instance's byInstance entry. ValueError says why not."""
+    if not params_text.strip():
+        return {}
+    try:
+        data = json.loads(params_text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"Params is not JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise ValueError("Params must be a JSON object")
+    layers = [data]
+    if "byInstance" in data:
+        extra = [k for k in data if k not in ("common", "byInstance")]
+        if extra:
+            raise ValueError(f"Params: unexpected member '{extra[0]}' beside byInstance (only common and "
+                             "byInstance are allowed)")
+        if not isinstance(data["byInstance"], dict):
+            raise ValueError("Params: byInstance must be an object keyed by instance id")
+        if instance_id not in data["byInstance"]:
+            raise ValueError(f"Params: byInstance has no entry for this instance ({instance_id})")
+        layers = ([data["common"]] if data.get("common") is not None else []) + [data["byInstance"][instance_id]]
+    result = {}
+    for layer in layers:
+        if not isinstance(layer, dict):
+            raise ValueError("Params: common and each byInstance entry must be JSON objects")
+        result.update(layer)
+    return result
 
 
 def build(payload: str, version: str, nonce: str, module: bytes, script: bytes, params: dict) -> str:

@@ -143,6 +143,7 @@ class Sim:
                           "imageState": "IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE",
                           "sysprepCount": guest.get("sysprepCount", 0) + 1})
             guest.pop("pendingChanges", None)
+            guest.pop("sysprepStarting", None)
             guest.setdefault("pantherLog", []).extend([
                 "Info [sysprep.exe] Sysprep generalize pass started", "Info [sysprep.exe] Generalize completed",
                 "Info [sysprep.exe] Shutting down the machine" if kind == "sysprep-shutdown" else

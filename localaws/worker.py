@@ -116,9 +116,9 @@ def execute(sim, instance_id: str, text: str) -> payloads.RunResult:
         return payloads.RunResult(2, "", str(exc) + "\r\n", None)
     error = None
     try:
-        params = loader.resolve_params(loaded.params, instance_id)
+        params = loader.resolve_params(loaded.params_text, instance_id)
     except ValueError as exc:
-        params, error = {}, str(exc)
+        params, error = {}, "could not run: " + str(exc)
     ctx = payloads.Context(instance_id, loaded.payload, loaded.version, loaded.nonce, loaded.payload_sha256,
                            sim.read_secure_parameter)
     with sim.guests.lock:

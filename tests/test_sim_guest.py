@@ -19,7 +19,9 @@ def test_hash_mismatch_is_refused_with_exit_2_and_no_envelope(sim):
     tampered = text.replace(script_sha, "0" * 64)
     inv = finished(ssm, send(ssm, [source], tampered), source)
     assert (inv["Status"], inv["ResponseCode"], inv["StandardOutputContent"]) == ("Failed", 2, "")
-    assert "payload SHA-256 mismatch" in inv["StandardErrorContent"]
+    assert inv["StandardErrorContent"].startswith("clonectl loader refused firewall-off@1.0.0: firewall-off.ps1 "
+                                                  "has SHA-256 ")
+    assert "expected " + "0" * 64 in inv["StandardErrorContent"]
     assert guest(sim, source)["firewall"] == {"Domain": True, "Private": True, "Public": True}
 
 
@@ -37,7 +39,16 @@ def test_loader_parser_reads_values_by_key_wherever_they_sit():
             " PayloadSha256 = 'y'; Module = 'QUJD\n REVG'; Script = 'Zg=='; Params = 'e30='\n}")
     values = loader.parse_values(text)
     assert values["Payload"] == "hostname" and values["Nonce"] == "ab'" and values["Module"] == "QUJD\n REVG"
-    assert loader.resolve_params({"common": {"A": 1}, "byInstance": {"i-1": {"A": 2, "B": 3}}}, "i-1") == {"A": 2, "B": 3}
+    per_instance = '{"common": {"A": 1, "C": 0}, "byInstance": {"i-1": {"A": 2, "B": 3}}}'
+    assert loader.resolve_params(per_instance, "i-1") == {"A": 2, "B": 3, "C": 0}
+    assert loader.resolve_params('{"common": {"A": 1}}', "i-1") == {"common": {"A": 1}}  # plain: no byInstance
+    for bad, why in (('[1]', "must be a JSON object"), ('{"byInstance": {}, "x": 1}', "unexpected member 'x'"),
+                     (per_instance, "no entry for this instance (i-2)")):
+        try:
+            loader.resolve_params(bad, "i-2")
+            raise AssertionError(f"{bad} was accepted")
+        except ValueError as exc:
+            assert why in str(exc)
 
 
 def test_prep_changes_are_journaled_and_idempotent(sim):
@@ -47,7 +58,7 @@ def test_prep_changes_are_journaled_and_idempotent(sim):
                                                           "status": "Running"}]})
     first = run_payload(sim, iid, "jobs-stop", {"Services": ["AppSvc"], "Tasks": []})
     doc, _, _ = parse_envelope(first["StandardOutputContent"])
-    assert doc["status"] == "changed" and {"item": "service AppSvc status", "from": "Running", "to": "Stopped"} in doc["changed"]
+    assert doc["status"] == "changed" and {"item": "service/AppSvc/status", "from": "Running", "to": "Stopped"} in doc["changed"]
     again = parse_envelope(run_payload(sim, iid, "jobs-stop", {"Services": ["AppSvc"]})["StandardOutputContent"])[0]
     assert again["status"] == "ok" and again["changed"] == []
     entry = guest(sim, iid)["journal"]["entries"]["jobs"]
@@ -64,11 +75,11 @@ def test_exit_3010_reboots_and_runs_the_same_command_again(sim):
     inv = run_payload(sim, iid, "hostname", params)
     assert (inv["Status"], inv["ResponseCode"]) == ("Success", 0)
     doc = parse_envelope(inv["StandardOutputContent"])[0]
-    assert doc["status"] == "ok" and doc["facts"]["hostName"] == "CLONE07"  # the re-run saw the new name
+    assert doc["status"] == "ok" and doc["facts"]["activeName"] == "CLONE07"  # the re-run saw the new name
     assert guest(sim, iid)["hostName"] == "CLONE07"
     other = run_payload(sim, iid, "hostname", {"common": {}, "byInstance": {"i-00000000000000000": {"NewName": "X"}}})
     assert other["ResponseCode"] == 1
-    assert "no byInstance entry for " + iid in parse_envelope(other["StandardOutputContent"])[0]["errors"][0]
+    assert f"byInstance has no entry for this instance ({iid})" in parse_envelope(other["StandardOutputContent"])[0]["errors"][0]
 
 
 def test_sysprep_reports_then_stops_and_clones_get_a_new_identity(sim):
@@ -79,7 +90,7 @@ def test_sysprep_reports_then_stops_and_clones_get_a_new_identity(sim):
     before = guest(sim, work)
     inv = run_payload(sim, work, "sysprep")
     doc = parse_envelope(inv["StandardOutputContent"])[0]
-    assert inv["Status"] == "Success" and doc["status"] == "changed" and doc["facts"]["blockers"] == []
+    assert inv["Status"] == "Success" and doc["status"] == "changed" and doc["errors"] == []
     wait_for(lambda: state_of(sim, work) == "stopped", "the work copy to stop after Sysprep")
     after = guest(sim, work)
     assert after["machineSid"] != before["machineSid"] and re.fullmatch(r"WIN-[A-Z0-9]{7}", after["hostName"])
@@ -91,10 +102,10 @@ def test_sysprep_reports_then_stops_and_clones_get_a_new_identity(sim):
     assert cloned["imageState"] == "IMAGE_STATE_COMPLETE" and cloned["machineSid"] == after["machineSid"]
     assert cloned["journal"]["entries"]["firewall"]["before"] == {"Domain": True, "Private": True, "Public": True}
     restored = parse_envelope(run_payload(sim, clone, "firewall-restore")["StandardOutputContent"])[0]
-    assert restored["status"] == "changed" and restored["facts"]["firewall"]["Public"] is True
+    assert restored["status"] == "changed" and restored["facts"]["profiles"]["Public"] is True
     verified = parse_envelope(run_payload(sim, clone, "verify")["StandardOutputContent"])[0]
-    assert verified["facts"]["imageState"] == "IMAGE_STATE_COMPLETE"
-    assert verified["facts"]["machineSid"] != before["machineSid"]
+    assert verified["status"] == "ok" and verified["facts"]["imageState"] == "IMAGE_STATE_COMPLETE"
+    assert verified["facts"]["sourceMachineSid"] == before["machineSid"] and verified["facts"]["sidChanged"] is True
 
 
 def test_sysprep_blocker_fault_refuses_sysprep(sim):
@@ -105,7 +116,7 @@ def test_sysprep_blocker_fault_refuses_sysprep(sim):
     inv = run_payload(sim, iid, "sysprep")
     doc = parse_envelope(inv["StandardOutputContent"])[0]
     assert (inv["Status"], inv["ResponseCode"], doc["status"]) == ("Failed", 1, "failed")
-    assert "BitLocker" in doc["errors"][0]
+    assert doc["errors"][0].startswith("blocker bitlocker: BitLocker is on")
     assert state_of(sim, iid) == "running"
 
 
@@ -117,5 +128,5 @@ def test_work_user_reads_its_password_on_the_instance(sim):
     assert doc["status"] == "changed" and guest(sim, iid)["users"]["clonework"] == {"enabled": True,
                                                                                  "inAdministrators": True}
     assert "Demo-Only" not in ok["StandardOutputContent"]
-    bad = run_payload(sim, iid, "work-user", {"UserName": "clonework", "PasswordParameter": "/no/such"})
+    bad = run_payload(sim, iid, "work-user", {"UserName": "otheruser", "PasswordParameter": "/no/such"})
     assert bad["ResponseCode"] == 1 and "/no/such" in parse_envelope(bad["StandardOutputContent"])[0]["errors"][0]

@@ -36,7 +36,8 @@ def test_round_trip_not_visible_at_first_then_verified_envelope(sim):
     assert hashlib.sha256(line.encode("ascii")).hexdigest() == declared
     assert list(doc)[:7] == ["v", "payload", "version", "payloadSha256", "nonce", "instanceId", "status"]
     assert (doc["nonce"], doc["payloadSha256"], doc["instanceId"]) == (nonce, script_sha, source)
-    assert doc["facts"]["ec2Launch"]["flavour"] == "v1" and doc["status"] == "ok"
+    assert doc["facts"]["windows"]["ec2Launch"]["flavour"] == "v1" and doc["status"] == "ok"
+    assert doc["facts"]["windows"]["computerName"] == "APP01" and doc["facts"]["ready"] is True
 
 
 def test_send_command_refuses_what_aws_refuses(sim):
