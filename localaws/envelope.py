@@ -42,3 +42,30 @@ def tamper(text: str) -> str:
             lines[i] = line.replace('"status":"', '"status":"X', 1)
             break
     return "\r\n".join(lines)
+
+
+def verdict(output: str, nonce: str, payload_sha256: str) -> str:
+    """The controller's five verdicts (envelope.md), for tests that judge simulator output like the controller."""
+    import json
+    lines = [l[:-1] if l.endswith("\r") else l for l in output.split("\n")]
+    starts = [i for i, l in enumerate(lines) if l.lstrip("\ufeff") == BEGIN]
+    if not starts:
+        return "missing"
+    begin = starts[-1]  # after a 3010 re-run the last envelope is this run's
+    ends = [i for i in range(begin + 1, len(lines)) if lines[i].startswith("-----END CLONECTL RESULT sha256=")]
+    if not ends or not lines[ends[0]].endswith("-----"):
+        return "truncated"
+    if ends[0] != begin + 2:
+        return "tampered"
+    line, declared = lines[begin + 1], lines[ends[0]][len("-----END CLONECTL RESULT sha256="):-5]
+    if hashlib.sha256(line.encode("utf-8")).hexdigest() != declared:
+        return "tampered"
+    try:
+        doc = json.loads(line)
+    except ValueError:
+        return "tampered"
+    if not isinstance(doc, dict) or doc.get("v") != 1:
+        return "tampered"
+    if doc.get("nonce") != nonce or doc.get("payloadSha256") != payload_sha256:
+        return "stale"
+    return "verified"

@@ -2,6 +2,8 @@
 
 Not a conftest.py (tests/ is shared): test modules import the fixtures they use by name.
 """
+import base64
+import gzip
 import hashlib
 import json
 import os
@@ -73,19 +75,53 @@ def wait_for(predicate, what, deadline=DEADLINE, every=0.05):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def module_and_script(payload):
-    """The real module and payload bytes when ps-scripts/ has them, else small stand-ins (only hashes matter)."""
-    module_path = os.path.join(ROOT, "ps-scripts", "agent", "CloneAgent.psm1")
-    script_path = os.path.join(ROOT, "ps-scripts", "payloads", payload + ".ps1")
-    if os.path.exists(module_path) and os.path.exists(script_path):
-        with open(module_path, "rb") as m, open(script_path, "rb") as s:
-            return m.read(), s.read()
+PS_SCRIPTS = os.environ.get("CLONECTL_PS_SCRIPTS") or os.path.join(ROOT, "ps-scripts")
+
+
+def _manifest():
+    path = os.path.join(PS_SCRIPTS, "manifest.json")
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def module_and_script(payload, version="1.0.0"):
+    """The real module and payload bytes when ps-scripts/manifest.json lists them, else small stand-ins
+    (the simulator runs its model of the payload; only the bytes' hashes travel into the envelope)."""
+    manifest = _manifest()
+    if manifest:
+        entry = next((p for p in manifest["payloads"] if p["name"] == payload and p["version"] == version), None)
+        if entry is not None:
+            module = next(m for m in manifest["modules"] if m["version"] == entry["module"])
+            with open(os.path.join(PS_SCRIPTS, module["path"]), "rb") as m, \
+                    open(os.path.join(PS_SCRIPTS, entry["path"]), "rb") as s:
+                return m.read(), s.read()
     return b"# CloneAgent stand-in\r\n", f"# {payload} stand-in\r\nexit 0\r\n".encode()
 
 
+def loader_template():
+    manifest = _manifest()
+    if not manifest or "loader" not in manifest:
+        return None
+    with open(os.path.join(PS_SCRIPTS, manifest["loader"]["path"]), encoding="utf-8") as fh:
+        return fh.read()
+
+
 def make_loader(payload, params=None, nonce="0123456789abcdef0123456789abcdef", version="1.0.0"):
-    module, script = module_and_script(payload)
-    return loader.build(payload, version, nonce, module, script, params or {}), hashlib.sha256(script).hexdigest()
+    """The loader as the controller sends it: the real template filled in when ps-scripts/ has one."""
+    module, script = module_and_script(payload, version)
+    template = loader_template()
+    if template is None:
+        return loader.build(payload, version, nonce, module, script, params or {}), hashlib.sha256(script).hexdigest()
+    b64gz = lambda data: base64.b64encode(gzip.compress(data, mtime=0)).decode()  # noqa: E731
+    fills = {"PAYLOAD": payload, "VERSION": version, "NONCE": nonce,
+             "MODULE_SHA256": hashlib.sha256(module).hexdigest(), "PAYLOAD_SHA256": hashlib.sha256(script).hexdigest(),
+             "MODULE_B64": b64gz(module), "SCRIPT_B64": b64gz(script),
+             "PARAMS_B64": base64.b64encode(json.dumps(params or {}).encode()).decode()}
+    for key, value in fills.items():
+        template = template.replace(f"__CLONECTL_{key}__", value)
+    return template, hashlib.sha256(script).hexdigest()
 
 
 def send(ssm, instance_ids, text, **extra):
