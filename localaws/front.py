@@ -121,9 +121,11 @@ class FrontApp:
         full_path = environ.get("RAW_URI") or (path + ("?" + query if query else ""))
         service, op, params = classify(lower, body, query)
         api = f"{service}:{op}"
+        slowed = None
         for rule in self.sim.faults.api_faults(api):
             if rule["fault"] == "slow":
                 time.sleep(float(rule.get("seconds", 2)))
+                slowed = "slow"
                 continue
             if rule["fault"] == "drop":
                 self.sim.faults.log(api, 0, "fault", "drop")
@@ -145,7 +147,7 @@ class FrontApp:
             if status == 200 and op in ("CreateAccessKey", "AssumeRole", "GetSessionToken", "AssumeRoleWithWebIdentity"):
                 for key, secret, token in _KEYS.findall(data):
                     self.sim.keys.add(key.decode(), secret.decode(), token.decode() if token else None)
-        self.sim.faults.log(api, status, by)
+        self.sim.faults.log(api, status, by, slowed)
         return self._answer(start_response, status, headers, data)
 
     def _serve_ssm(self, environ, op, header_list, body, full_path):

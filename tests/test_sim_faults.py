@@ -7,6 +7,8 @@ from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConn
 from simfixtures import (aws, client, control, finished, launch, make_loader, online, parse_envelope,  # noqa: F401
                          run_payload, send, sim, wait_for)
 
+from localaws import envelope
+
 
 def outcome(call):
     try:
@@ -57,14 +59,23 @@ def test_undelivered_invocations(sim, fault, status, details):
 
 def test_truncated_and_tampered_output(sim):
     source = sim.info["sourceInstanceId"]
+    nonce = "0123456789abcdef0123456789abcdef"
+    _, script_sha = make_loader("preflight")
     control(sim, "POST", "/faults", {"rules": [{"fault": "truncateOutput", "chars": 200, "count": 1}]})
-    cut = run_payload(sim, source, "preflight")["StandardOutputContent"]
-    assert len(cut) == 200 and cut.startswith("-----BEGIN CLONECTL RESULT v1-----") and "-----END" not in cut
+    cut = run_payload(sim, source, "preflight", nonce=nonce)["StandardOutputContent"]
+    assert len(cut) == 200 and envelope.verdict(cut, nonce, script_sha) == "truncated"
     control(sim, "POST", "/faults", {"rules": [{"fault": "tamperEnvelope", "count": 1}]})
-    import hashlib
-    text = run_payload(sim, source, "preflight")["StandardOutputContent"]
-    lines = text.split("\r\n")
-    assert hashlib.sha256(lines[1].encode()).hexdigest() not in lines[2]
+    text = run_payload(sim, source, "preflight", nonce=nonce)["StandardOutputContent"]
+    assert envelope.verdict(text, nonce, script_sha) == "tampered"
+    clean = run_payload(sim, source, "preflight", nonce=nonce)["StandardOutputContent"]
+    assert envelope.verdict(clean, nonce, script_sha) == "verified"
+
+
+def test_slow_answers_still_arrive_and_are_logged(sim):
+    control(sim, "POST", "/faults", {"rules": [{"fault": "slow", "api": "ssm:ListCommands", "seconds": 0.3}]})
+    client(sim, "ssm").list_commands()
+    calls = control(sim, "GET", "/calls?api=ssm:ListCommands")["calls"]
+    assert [(c["status"], c["fault"]) for c in calls] == [(200, "slow")]
 
 
 def test_agent_not_back_after_reboot_times_out(sim):
