@@ -77,10 +77,6 @@ def fault_answer(kind: str, service: str):
                      "An internal error has occurred (simulated).")
 
 
-class Dropped(Exception):
-    """The fault 'drop': the WSGI app closed the socket; nothing must be written."""
-
-
 class FrontApp:
     def __init__(self, sim, moto_host: str, moto_port: int):
         self.sim, self.moto_host, self.moto_port = sim, moto_host, moto_port

@@ -1,11 +1,11 @@
 """Faults on demand, the call log, and the signature check, as clients see them."""
+import urllib.error
 import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
 
-from simfixtures import (aws, client, control, finished, launch, make_loader, online, parse_envelope,  # noqa: F401
-                         run_payload, send, sim, wait_for)
+from simfixtures import aws, client, control, launch, make_loader, online, run_payload, sim  # noqa: F401
 
 from localaws import envelope
 
