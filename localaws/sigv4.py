@@ -43,9 +43,10 @@ class _PinnedSigner(SigV4Auth):
 class KeyStore:
     """access key id -> (secret, session token or None); thread-safe."""
 
-    def __init__(self):
+    def __init__(self, fallback=None):
         self._lock = threading.Lock()
         self._keys: dict[str, tuple[str, str | None]] = {}
+        self._fallback = fallback  # callable(access key) -> (secret, token) or None: keys made behind our back
 
     def add(self, access_key: str, secret: str, token: str | None = None) -> None:
         with self._lock:
@@ -53,7 +54,10 @@ class KeyStore:
 
     def get(self, access_key: str):
         with self._lock:
-            return self._keys.get(access_key)
+            known = self._keys.get(access_key)
+        if known is None and self._fallback is not None:
+            known = self._fallback(access_key)
+        return known
 
 
 def verify(keys: KeyStore, method: str, url: str, headers: dict, body: bytes, now=None) -> str:

@@ -32,12 +32,27 @@ class ConfigError(ValueError):
     pass
 
 
+def moto_iam_key(access_key: str):
+    """An IAM user's key created straight on moto (not through the front): moto runs in this process, so its
+    IAM backend can be asked. Only active long-term keys: a temporary key's session token is not kept there."""
+    try:
+        from moto.iam.models import iam_backends
+        for account in list(iam_backends.values()):
+            for backend in list(account.values()):
+                key = backend.access_keys.get(access_key)
+                if key is not None and key.status == "Active" and not getattr(key, "role_arn", None):
+                    return key.secret_access_key, None
+    except Exception:  # moto's internals moved: the key stays unknown, which is the safe answer
+        return None
+    return None
+
+
 class Sim:
     def __init__(self, moto_endpoint: str, region: str, access_key: str, secret: str, seed: int = 0):
         self.region = region
         self.account_id = "123456789012"
         self.config = dict(DEFAULTS)
-        self.keys = KeyStore()
+        self.keys = KeyStore(moto_iam_key)
         self.keys.add(access_key, secret)
         self.guests = guestmod.GuestStore(seed)
         self.commands = CommandStore()

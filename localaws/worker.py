@@ -94,7 +94,15 @@ def _run(sim, cmd, inv):
     status = "Success" if result.exit_code == 0 else "Failed"
     sim.commands.set_state(inv, status, status, result.exit_code, stdout, result.stderr)
     if result.after_report:
-        threading.Thread(target=sim.after_sysprep, args=(inv.instance_id, result.after_report), daemon=True).start()
+        threading.Thread(target=_after_report, args=(sim, inv.instance_id, result.after_report), daemon=True).start()
+
+
+def _after_report(sim, instance_id, kind):
+    try:
+        sim.after_sysprep(instance_id, kind)
+    except Exception:  # moto already stopped (the simulator is shutting down): nothing left to change
+        if not sim.stopping.is_set():
+            raise
 
 
 def _execution_timeout(cmd) -> float:

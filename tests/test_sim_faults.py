@@ -107,6 +107,23 @@ def test_signature_is_checked_for_calls_the_simulator_serves(sim):
     assert http_err.value.code == 400 and b"MissingAuthenticationTokenException" in http_err.value.read()
 
 
+def test_keys_created_on_moto_directly_are_known(sim):
+    import boto3
+    info = sim.info
+    iam = boto3.client("iam", endpoint_url=info["motoEndpoint"], region_name=info["region"],
+                       aws_access_key_id=info["accessKeyId"], aws_secret_access_key=info["secretAccessKey"])
+    key = iam.create_access_key(UserName="clonectl")["AccessKey"]
+    try:
+        fresh = client(sim, "ssm", aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+        assert fresh.list_commands()["Commands"] is not None
+        iam.update_access_key(UserName="clonectl", AccessKeyId=key["AccessKeyId"], Status="Inactive")
+        with pytest.raises(ClientError) as err:
+            fresh.list_commands()
+        assert err.value.response["Error"]["Code"] == "UnrecognizedClientException"
+    finally:
+        iam.delete_access_key(UserName="clonectl", AccessKeyId=key["AccessKeyId"])
+
+
 def test_assumed_role_credentials_sign_run_command_calls(sim):
     sts = client(sim, "sts")
     creds = sts.assume_role(RoleArn=sim.info["roleArn"], RoleSessionName="sim-test")["Credentials"]
