@@ -16,7 +16,8 @@ from urllib.parse import parse_qsl
 from . import control, ssm_api
 from .sigv4 import AuthFailure, verify
 
-HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade", "te", "trailer"}
+# Hop-by-hop headers, and Expect: the front already answered 100-continue; moto gets the whole body at once.
+HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade", "te", "trailer", "expect"}
 _KEYS = re.compile(rb"<AccessKeyId>([^<]+)</AccessKeyId>.*?<SecretAccessKey>([^<]+)</SecretAccessKey>"
                    rb"(?:.*?<SessionToken>([^<]+)</SessionToken>)?", re.S)
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/")

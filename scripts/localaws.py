@@ -12,7 +12,8 @@ localaws/control.py for the control API under /__sim/ (faults, call log, timings
 --out is written atomically (mode 0600) only when everything is ready, so callers wait for the file, not the
 port. Its JSON: endpoint, region, accessKeyId, secretAccessKey, sourceInstanceId, sourceImageId, vpcId,
 subnetId, secureParameter, roleArn, motoEndpoint (moto itself, for tests that must bypass the simulator) and
-controlEndpoint (endpoint + "/__sim"). Serves until SIGTERM/SIGINT (or the parent goes away with
+controlEndpoint (endpoint + "/__sim"); every value is a string (the Swift harness reads [String: String]).
+Serves until SIGTERM/SIGINT (or the parent goes away with
 --exit-with-parent).
 """
 import argparse
@@ -33,8 +34,9 @@ def main() -> int:
     parser.add_argument("--out", required=True, help="where to write the JSON description once ready")
     parser.add_argument("--exit-with-parent", action="store_true",
                         help="stop when the process that started this one goes away (tests use it)")
-    parser.add_argument("--config", default="{}",
-                        help='simulator timings as JSON, e.g. \'{"pendingSeconds": 2}\' (see localaws/sim.py)')
+    parser.add_argument("--config", default=os.environ.get("LOCALAWS_CONFIG", "{}"),
+                        help='simulator timings as JSON, e.g. \'{"pendingSeconds": 2}\' (see localaws/sim.py); '
+                             'default: $LOCALAWS_CONFIG, so a harness that cannot pass flags can still tune them')
     args = parser.parse_args()
     try:
         config = json.loads(args.config)

@@ -18,13 +18,15 @@ def test_script_writes_the_contract_serves_and_stops(tmp_path):
     sock_probe = __import__("localaws.server", fromlist=["free_port"])
     port = sock_probe.free_port()
     proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "scripts", "localaws.py"), "--port", str(port),
-                             "--out", str(out), "--config", '{"pendingSeconds": 0.2}'],
+                             "--out", str(out)], env=dict(os.environ, LOCALAWS_CONFIG='{"pendingSeconds": 0.2}'),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         wait_for(lambda: out.exists() or proc.poll() is not None, "the --out file", deadline=120)
         assert proc.poll() is None, proc.stderr.read().decode()
         info = json.loads(out.read_text())
         assert all(info.get(k) for k in CONTRACT), info
+        # Tests/TestSupport/LocalAWS.swift decodes the file as [String: String]: one non-string value breaks it.
+        assert all(isinstance(v, str) for v in info.values()), info
         assert info["endpoint"] == f"http://127.0.0.1:{port}" and info["controlEndpoint"] == info["endpoint"] + "/__sim"
         assert oct(out.stat().st_mode & 0o777) == "0o600"
         ssm = boto3.client("ssm", endpoint_url=info["endpoint"], region_name=info["region"],
