@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import urllib.request
 
 import boto3
 
@@ -29,6 +30,8 @@ def test_script_writes_the_contract_serves_and_stops(tmp_path):
         assert all(isinstance(v, str) for v in info.values()), info
         assert info["endpoint"] == f"http://127.0.0.1:{port}" and info["controlEndpoint"] == info["endpoint"] + "/__sim"
         assert oct(out.stat().st_mode & 0o777) == "0o600"
+        with urllib.request.urlopen(info["controlEndpoint"] + "/config", timeout=10) as resp:
+            assert json.loads(resp.read())["pendingSeconds"] == 0.2  # LOCALAWS_CONFIG was applied
         ssm = boto3.client("ssm", endpoint_url=info["endpoint"], region_name=info["region"],
                            aws_access_key_id=info["accessKeyId"], aws_secret_access_key=info["secretAccessKey"])
         rows = ssm.describe_instance_information()["InstanceInformationList"]
