@@ -49,9 +49,14 @@ class Ec2Front:
         keep = sorted((k, v) for k, v in params if k not in ("Signature", "Timestamp"))
         return hashlib.sha256(repr(keep).encode()).hexdigest()
 
-    def handle(self, action: str, params: list, forward):
-        """forward() -> (status, headers, body) from moto; returns the answer the client gets."""
+    def handle(self, action: str, params: list, forward, authenticate):
+        """forward() -> (status, headers, body) from moto; returns the answer the client gets.
+        authenticate() -> None or an error answer: run before any answer the front gives without moto."""
         values = dict(params)
+        if action in ("RunInstances", "StartInstances"):
+            denied = authenticate()
+            if denied is not None:
+                return denied
         if action == "RunInstances" and values.get("ClientToken"):
             return self._run_with_token(values["ClientToken"], params, forward)
         if action == "StartInstances":

@@ -136,7 +136,8 @@ class FrontApp:
             status, headers, data = self._serve_ssm(environ, op, header_list, body, full_path)
             by = "sim"
         elif service == "ec2":
-            status, headers, data = self.sim.ec2.handle(op, params, forward)
+            status, headers, data = self.sim.ec2.handle(
+                op, params, forward, lambda: self._ec2_auth(environ, header_list, body, full_path))
             by = "moto+sim"
         else:
             status, headers, data = forward()
@@ -146,6 +147,17 @@ class FrontApp:
                     self.sim.keys.add(key.decode(), secret.decode(), token.decode() if token else None)
         self.sim.faults.log(api, status, by, slowed)
         return self._answer(start_response, status, headers, data)
+
+    def _ec2_auth(self, environ, header_list, body, full_path):
+        """EC2's answer to a bad signature, for the calls the front may answer without asking moto."""
+        host = dict((k.lower(), v) for k, v in header_list).get("host", "localhost")
+        try:
+            verify(self.sim.keys, environ["REQUEST_METHOD"], f"http://{host}{full_path}", dict(header_list), body)
+        except AuthFailure as exc:
+            code = "AuthFailure" if exc.code in ("UnrecognizedClientException", "InvalidSignatureException") \
+                else exc.code
+            return xml_error(401, "ec2", code, "AWS was not able to validate the provided access credentials")
+        return None
 
     def _serve_ssm(self, environ, op, header_list, body, full_path):
         host = dict((k.lower(), v) for k, v in header_list).get("host", "localhost")

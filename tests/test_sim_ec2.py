@@ -25,6 +25,10 @@ def test_run_instances_honours_client_token(sim):
     with pytest.raises(ClientError) as err:
         ec2.run_instances(**dict(args, InstanceType="m5.xlarge"))
     assert err.value.response["Error"]["Code"] == "IdempotentParameterMismatch"
+    # A replay is answered by the front alone: it must still check the signature, as EC2 does.
+    with pytest.raises(ClientError) as err:
+        client(sim, "ec2", aws_secret_access_key="wrong-secret").run_instances(**args)
+    assert err.value.response["Error"]["Code"] == "AuthFailure"
 
 
 def test_instances_and_images_pass_through_phases(sim):
