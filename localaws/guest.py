@@ -15,6 +15,8 @@ import string
 import threading
 
 DEFAULT_AGENT_VERSION = "3.3.1142.0"
+# Keys that describe the running instance rather than its disk: not carried into images.
+PER_INSTANCE = ("registered", "lastPing", "offlineUntil", "agentGone", "sysprepStarting")
 
 
 def random_sid(rng: random.Random) -> str:
@@ -87,8 +89,14 @@ class GuestStore:
     def from_image(self, image_id: str | None) -> dict:
         with self.lock:
             snap = self.images.get(image_id or "")
+            if snap is None:
+                return fresh_guest(self.rng)
             # An image keeps the disk: same SID, name, journal; what runs at boot is decided by its ImageState.
-            return copy.deepcopy(snap) if snap is not None else fresh_guest(self.rng)
+            # What belongs to the instance, not the disk, starts afresh (a new instance registers anew).
+            guest = copy.deepcopy(snap)
+            for key in PER_INSTANCE:
+                guest.pop(key, None)
+            return guest
 
     def snapshot(self, instance_id: str, image_id: str) -> None:
         with self.lock:

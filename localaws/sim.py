@@ -92,8 +92,11 @@ class Sim:
     def _online(self, inst: dict) -> bool:
         iid = inst["InstanceId"]
         guest = self.guests.ensure(iid, inst.get("ImageId"))
-        return (inst["State"]["Name"] == "running" and self.ec2.phase(iid) is None and guest["agentInstalled"]
-                and not guest.get("agentGone") and time.time() >= guest.get("offlineUntil", 0))
+        online = (inst["State"]["Name"] == "running" and self.ec2.phase(iid) is None and guest["agentInstalled"]
+                  and not guest.get("agentGone") and time.time() >= guest.get("offlineUntil", 0))
+        if online:
+            guest["registered"] = True  # the agent has reported in: from now on the instance is listed
+        return online
 
     def is_online(self, instance_id: str) -> bool:
         if not instance_id.startswith("i-"):
@@ -106,11 +109,12 @@ class Sim:
         for inst in self.describe(instance_ids):
             iid = inst["InstanceId"]
             guest = self.guests.ensure(iid, inst.get("ImageId"))
-            if inst["State"]["Name"] == "terminated" or not guest["agentInstalled"]:
-                continue  # never registered, or deregistered
             online = self._online(inst)
             if online:
                 guest["lastPing"] = time.time()
+            # AWS lists an instance only once its agent has registered, and drops it when it is terminated.
+            if inst["State"]["Name"] == "terminated" or not guest["agentInstalled"] or not guest.get("registered"):
+                continue
             name = guest["hostName"] + ("." + guest["domain"] if guest.get("domain") else "")
             rows.append({
                 "InstanceId": iid, "PingStatus": "Online" if online else "ConnectionLost",

@@ -90,7 +90,10 @@ def test_describe_instance_information_fields_filters_and_paging(sim):
     with pytest.raises(ClientError) as err:
         client(sim, "ssm", config=LOOSE).describe_instance_information(MaxResults=4)
     assert code_of(err) == "ValidationException"
+    control(sim, "POST", "/config", {"pendingSeconds": 3})  # room for the check below on a slow machine
     ids = launch(sim, count=6)
+    listed = ssm.describe_instance_information(Filters=[{"Key": "InstanceIds", "Values": ids}])
+    assert listed["InstanceInformationList"] == []  # not registered while pending and booting
     for iid in ids:
         online(sim, iid)
     first = ssm.describe_instance_information(MaxResults=5, Filters=[{"Key": "PingStatus", "Values": ["Online"]}])
