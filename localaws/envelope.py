@@ -35,9 +35,10 @@ def render(doc: dict, newline: str = "\r\n") -> str:
 
 
 def tamper(text: str) -> str:
-    """Changes one character of the JSON line and keeps the END line: what a 'tampered' fault delivers."""
+    """Changes one character of the (last) JSON line and keeps the END line: what a 'tampered' fault delivers."""
     lines = text.split("\r\n")
-    for i, line in enumerate(lines):
+    for i in reversed(range(len(lines))):
+        line = lines[i]
         if line.startswith("{") and '"status":"' in line:
             lines[i] = line.replace('"status":"', '"status":"X', 1)
             break

@@ -25,6 +25,7 @@ DEFAULTS = {
     "sysprepSeconds": 0.5,            # from the reported result to Sysprep's shutdown
     "timeScale": 1.0,                 # multiplies TimeoutSeconds and executionTimeout
     "maxReruns": 10,                  # 3010 loops allowed before the simulator gives up
+    "rebootOutputAll": 0,             # 1: the output holds every run of a 3010 loop (unverified on AWS), 0: the last
 }
 
 

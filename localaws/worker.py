@@ -71,10 +71,13 @@ def _run(sim, cmd, inv):
                 blockers.append(reason)
     exec_timeout = _execution_timeout(cmd) * cfg["timeScale"]
     text = "\n".join(cmd.parameters.get("commands", []))
+    earlier = ""  # what the runs before a 3010 reboot printed, kept when rebootOutputAll is set
     for attempt in range(cfg["maxReruns"] + 1):
         result = execute(sim, inv.instance_id, text)
         if result.exit_code != 3010:
             break
+        if cfg["rebootOutputAll"]:
+            earlier += result.stdout
         # The agent reboots the instance and runs the same command again from the top.
         sim.reboot(inv.instance_id, agent_back="agentNotBack" not in faults)
         if not _wait_online(sim, inv, time.time() + cfg["rebootSeconds"] + exec_timeout):
@@ -86,7 +89,7 @@ def _run(sim, cmd, inv):
                                     "times in a row; the simulator stopped re-running it", None)
     if not _sleep(sim, inv, cfg["runDelaySeconds"]):
         return _cancelled(sim, inv)
-    stdout = result.stdout
+    stdout = earlier + result.stdout
     if "tamperEnvelope" in faults:
         stdout = envelope.tamper(stdout)
     if "truncateOutput" in faults:

@@ -4,7 +4,7 @@ import re
 from simfixtures import (aws, client, control, finished, launch, make_loader, online, parse_envelope,  # noqa: F401
                          run_payload, send, sim, wait_for, guest)
 
-from localaws import loader
+from localaws import envelope, loader
 
 
 def state_of(aws, instance_id):
@@ -77,6 +77,13 @@ def test_exit_3010_reboots_and_runs_the_same_command_again(sim):
     doc = parse_envelope(inv["StandardOutputContent"])[0]
     assert doc["status"] == "ok" and doc["facts"]["activeName"] == "CLONE07"  # the re-run saw the new name
     assert guest(sim, iid)["hostName"] == "CLONE07"
+    control(sim, "POST", "/config", {"rebootOutputAll": 1})
+    both = run_payload(sim, iid, "hostname", {"NewName": "CLONE08"})["StandardOutputContent"]
+    assert both.count("-----BEGIN CLONECTL RESULT v1-----") == 2
+    assert parse_envelope(both)[0]["status"] == "reboot-pending"  # the first run's envelope comes first
+    assert parse_envelope(both[both.rindex("-----BEGIN"):])[0]["status"] == "ok"
+    assert envelope.verdict(both, "0123456789abcdef0123456789abcdef", make_loader("hostname")[1]) == "verified"
+    control(sim, "POST", "/config", {"rebootOutputAll": 0})
     other = run_payload(sim, iid, "hostname", {"common": {}, "byInstance": {"i-00000000000000000": {"NewName": "X"}}})
     assert other["ResponseCode"] == 1
     assert f"byInstance has no entry for this instance ({iid})" in parse_envelope(other["StandardOutputContent"])[0]["errors"][0]
