@@ -1,16 +1,20 @@
 #!/usr/bin/env python3
-"""The bundled local AWS: moto_server on 127.0.0.1 with SigV4 checking ON, bootstrapped for clonectl.
+"""The bundled local AWS: moto (EC2, STS, IAM, Parameter Store) behind the project's Run Command simulator.
 
-    python scripts/localaws.py --port 5000 --out /tmp/localaws.json
+    python scripts/localaws.py --port 5000 --out /tmp/localaws.json [--exit-with-parent] [--config JSON]
 
-Starts moto (EC2, STS, IAM, SSM Parameter Store) in this process, turns signature checking off just long enough
-to create an IAM user with an access key (moto only accepts keys of users it knows), turns it back on, seeds what
-the demo and tests need, then writes --out (JSON: endpoint, region, accessKeyId, secretAccessKey, seeded ids)
-atomically and serves until SIGTERM/SIGINT. The file is written only when everything is ready, so callers wait
-for the file, not the port.
+moto runs on an internal port with SigV4 checking ON; the simulator's front server listens on 127.0.0.1:--port,
+serves SSM Run Command itself (SendCommand, GetCommandInvocation, ListCommandInvocations, ListCommands,
+CancelCommand, DescribeInstanceInformation), plays each instance as a Windows guest, adds what moto's EC2 lacks
+(ClientToken, state phases) and forwards everything else to moto unchanged. See localaws/ for the pieces and
+localaws/control.py for the control API under /__sim/ (faults, call log, timings, guest models).
 
-Later issues put the project's Run Command simulator in front of this; until then SSM Run Command calls are
-whatever moto answers.
+--out is written atomically (mode 0600) only when everything is ready, so callers wait for the file, not the
+port. Its JSON: endpoint, region, accessKeyId, secretAccessKey, sourceInstanceId, sourceImageId, vpcId,
+subnetId, secureParameter, roleArn, motoEndpoint (moto itself, for tests that must bypass the simulator) and
+controlEndpoint (endpoint + "/__sim"); every value is a string (the Swift harness reads [String: String]).
+Serves until SIGTERM/SIGINT (or the parent goes away with
+--exit-with-parent).
 """
 import argparse
 import json
@@ -18,74 +22,10 @@ import os
 import signal
 import sys
 import threading
-import time
-import urllib.request
 
-# Signature checking from the first call on: moto reads this when it is imported.
-os.environ.setdefault("INITIAL_NO_AUTH_ACTION_COUNT", "0")
-os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "false")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-import boto3  # noqa: E402
-from moto.server import ThreadedMotoServer  # noqa: E402
-
-REGION = "us-east-1"
-
-
-def set_auth(endpoint: str, enabled: bool) -> None:
-    body = b"0" if enabled else b"inf"
-    # A form content type would make Flask swallow the body; moto reads the raw data.
-    req = urllib.request.Request(endpoint + "/moto-api/reset-auth", data=body, method="POST",
-                                 headers={"Content-Type": "text/plain"})
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        resp.read()
-
-
-def bootstrap(endpoint: str) -> dict:
-    set_auth(endpoint, False)
-    boot = dict(endpoint_url=endpoint, region_name=REGION, aws_access_key_id="bootstrap",
-                aws_secret_access_key="bootstrap")
-    iam = boto3.client("iam", **boot)
-    user_arn = iam.create_user(UserName="clonectl")["User"]["Arn"]
-    # A broad inline policy: moto evaluates IAM policies when auth is on.
-    iam.put_user_policy(UserName="clonectl", PolicyName="all", PolicyDocument=json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
-    }))
-    key = iam.create_access_key(UserName="clonectl")["AccessKey"]
-    # A role the controller may assume (role_arn + source_profile setups), with the same broad policy.
-    role = iam.create_role(RoleName="clonectl-controller", AssumeRolePolicyDocument=json.dumps({
-        "Version": "2012-10-17",
-        # moto matches the principal literally (an account root ARN would not cover the user).
-        "Statement": [{"Effect": "Allow", "Principal": {"AWS": user_arn}, "Action": "sts:AssumeRole"}],
-    }))["Role"]
-    iam.put_role_policy(RoleName="clonectl-controller", PolicyName="all", PolicyDocument=json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
-    }))
-    set_auth(endpoint, True)
-
-    creds = dict(endpoint_url=endpoint, region_name=REGION, aws_access_key_id=key["AccessKeyId"],
-                 aws_secret_access_key=key["SecretAccessKey"])
-    ec2 = boto3.client("ec2", **creds)
-    ssm = boto3.client("ssm", **creds)
-    # A Windows source server, as an operator would have after a lift-and-shift.
-    images = ec2.describe_images(Filters=[{"Name": "platform", "Values": ["windows"]}])["Images"]
-    image_id = images[0]["ImageId"] if images else ec2.describe_images()["Images"][0]["ImageId"]
-    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.1.0/24")["Subnet"]["SubnetId"]
-    source = ec2.run_instances(
-        ImageId=image_id, MinCount=1, MaxCount=1, InstanceType="m5.large", SubnetId=subnet,
-        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "APP01"}]}],
-    )["Instances"][0]["InstanceId"]
-    ssm.put_parameter(Name="/clonectl/demo/work-user-password", Type="SecureString",
-                      Value="Demo-Only-" + key["SecretAccessKey"][:12])
-    return {
-        "endpoint": endpoint, "region": REGION,
-        "accessKeyId": key["AccessKeyId"], "secretAccessKey": key["SecretAccessKey"],
-        "sourceInstanceId": source, "sourceImageId": image_id, "vpcId": vpc, "subnetId": subnet,
-        "secureParameter": "/clonectl/demo/work-user-password",
-        "roleArn": role["Arn"],
-    }
+from localaws.server import LocalAws  # noqa: E402
 
 
 def main() -> int:
@@ -94,23 +34,30 @@ def main() -> int:
     parser.add_argument("--out", required=True, help="where to write the JSON description once ready")
     parser.add_argument("--exit-with-parent", action="store_true",
                         help="stop when the process that started this one goes away (tests use it)")
+    parser.add_argument("--config", default=os.environ.get("LOCALAWS_CONFIG", "{}"),
+                        help='simulator timings as JSON, e.g. \'{"pendingSeconds": 2}\' (see localaws/sim.py); '
+                             'default: $LOCALAWS_CONFIG, so a harness that cannot pass flags can still tune them')
     args = parser.parse_args()
+    try:
+        config = json.loads(args.config)
+        if not isinstance(config, dict):
+            raise ValueError("must be a JSON object")
+    except ValueError as exc:
+        print(f"localaws: --config is not a JSON object of settings: {exc}", file=sys.stderr)
+        return 2
     parent = os.getppid()
     # A parent may start us with SIGTERM blocked (Foundation's Process does): unblock it, or stopping hangs.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{args.port}"
+    aws = LocalAws(args.port, config)
     try:
-        info = bootstrap(endpoint)
+        aws.start()
     except Exception as exc:  # report, stop, and let the caller see why
-        print(f"localaws: bootstrap failed: {exc!r}", file=sys.stderr)
-        server.stop()
+        print(f"localaws: start failed: {exc}", file=sys.stderr)
         return 1
     tmp = args.out + ".tmp"
     with open(tmp, "w") as fh:
-        json.dump(info, fh)
+        json.dump(aws.info, fh)
     os.chmod(tmp, 0o600)
     os.replace(tmp, args.out)
 
@@ -121,7 +68,7 @@ def main() -> int:
         stop.wait(0.5)
         if args.exit_with_parent and os.getppid() != parent:
             break
-    server.stop()
+    aws.stop()
     return 0
 
 

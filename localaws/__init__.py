@@ -1,0 +1,16 @@
+"""The project's local AWS: moto behind a front server that plays SSM Run Command and Windows guests.
+
+Modules, one concept each:
+  canonjson  the deterministic JSON writer shared with the PowerShell module and the Swift controller
+  envelope   the result envelope (format v1) built from a payload model's result
+  loader     parses the loader text the controller sends, decodes and hash-checks it
+  guest      the Windows guest state model and the image -> guest snapshots
+  payloads   Python models of the PowerShell payloads (same inputs, journal and envelope)
+  commands   the Run Command store: commands, invocations, the worker that runs them
+  ssm_api    the JSON 1.1 SSM operations the simulator serves itself
+  ec2_front  what moto's EC2 lacks: ClientToken, state phases, guest snapshots on CreateImage
+  sigv4      signature checks for the calls the simulator answers itself
+  faults     faults on demand and the call log
+  front      the WSGI front server that routes, forwards to moto and serves /__sim
+  server     starts moto + the front server and bootstraps them (used by scripts/localaws.py and tests)
+"""

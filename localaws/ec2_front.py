@@ -1,0 +1,166 @@
+"""What the front adds to moto's EC2: RunInstances ClientToken idempotency, state phases, guest hooks.
+
+moto flips states at once; AWS passes through pending / stopping / shutting-down (instances) and pending (images).
+The front remembers when a transition started and, while its phase lasts, rewrites the state in DescribeInstances
+and DescribeImages answers (and drops items a state filter would not have matched). CreateImage snapshots the
+instance's guest under the new image id; RunInstances gives each new instance a copy of its image's guest.
+"""
+import hashlib
+import re
+import threading
+import time
+import xml.etree.ElementTree as ET
+
+NS = "http://ec2.amazonaws.com/doc/2016-11-15"
+ET.register_namespace("", NS)
+Q = "{%s}" % NS
+CODES = {"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48, "stopping": 64, "stopped": 80}
+_IDS = re.compile(r"<instanceId>(i-[0-9a-f]+)</instanceId>")
+
+
+def error_xml(code: str, message: str) -> bytes:
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>{code}</Code>'
+            f"<Message>{message}</Message></Error></Errors><RequestID>{hashlib.md5(message.encode()).hexdigest()}"
+            "</RequestID></Response>").encode()
+
+
+class Ec2Front:
+    def __init__(self, sim):
+        self.sim = sim
+        self.lock = threading.RLock()
+        self.phases: dict[str, tuple[str, float]] = {}  # resource id -> (shown state, until)
+        self.tokens: dict[str, tuple[str, bytes]] = {}  # ClientToken -> (params fingerprint, moto's answer)
+        self.run_lock = threading.Lock()  # one RunInstances with a token at a time: no double launch on a race
+
+    def phase(self, resource_id: str) -> str | None:
+        with self.lock:
+            shown = self.phases.get(resource_id)
+            if shown and time.time() < shown[1]:
+                return shown[0]
+            return None
+
+    def set_phase(self, resource_id: str, state: str, seconds: float) -> None:
+        with self.lock:
+            self.phases[resource_id] = (state, time.time() + seconds)
+
+    @staticmethod
+    def _fingerprint(params: list) -> str:
+        # The same token with other parameters is IdempotentParameterMismatch; auth fields are not parameters.
+        keep = sorted((k, v) for k, v in params if k not in ("Signature", "Timestamp"))
+        return hashlib.sha256(repr(keep).encode()).hexdigest()
+
+    def handle(self, action: str, params: list, forward, authenticate):
+        """forward() -> (status, headers, body) from moto; returns the answer the client gets.
+        authenticate() -> None or an error answer: run before any answer the front gives without moto."""
+        values = dict(params)
+        if action in ("RunInstances", "StartInstances"):
+            denied = authenticate()
+            if denied is not None:
+                return denied
+        if action == "RunInstances" and values.get("ClientToken"):
+            return self._run_with_token(values["ClientToken"], params, forward)
+        if action == "StartInstances":
+            busy = [i for k, i in params if k.startswith("InstanceId.") and self.phase(i) == "stopping"]
+            if busy:
+                return 400, [("Content-Type", "text/xml")], error_xml(
+                    "IncorrectInstanceState", f"The instance '{busy[0]}' is not in a state from which it can be started.")
+        status, headers, body = forward()
+        if status != 200:
+            return status, headers, body
+        if action == "RunInstances":
+            return status, headers, self._launched(body, "pending")
+        if action == "StartInstances":
+            self._booting([i for k, i in params if k.startswith("InstanceId.")])
+            return status, headers, body
+        if action == "StopInstances":
+            for key, iid in params:
+                if key.startswith("InstanceId."):
+                    self.set_phase(iid, "stopping", self.sim.config["stoppingSeconds"])
+        elif action == "TerminateInstances":
+            for key, iid in params:
+                if key.startswith("InstanceId."):
+                    self.set_phase(iid, "shutting-down", self.sim.config["shuttingDownSeconds"])
+        elif action == "CreateImage":
+            match = re.search(rb"<imageId>(ami-[0-9a-f]+)</imageId>", body)
+            if match:
+                image_id = match.group(1).decode()
+                self.sim.guests.snapshot(values.get("InstanceId", ""), image_id)
+                self.set_phase(image_id, "pending", self.sim.config["imagePendingSeconds"])
+        elif action == "DescribeInstances":
+            return status, headers, self._rewrite_instances(body, params)
+        elif action == "DescribeImages":
+            return status, headers, self._rewrite_images(body, params)
+        return status, headers, body
+
+    def _run_with_token(self, token, params, forward):
+        fingerprint = self._fingerprint(params)
+        with self.run_lock:
+            known = self.tokens.get(token)
+            if known is not None:
+                if known[0] != fingerprint:
+                    return 400, [("Content-Type", "text/xml")], error_xml(
+                        "IdempotentParameterMismatch",
+                        f"The client token {token} was already used with different parameters.")
+                return 200, [("Content-Type", "text/xml")], known[1]
+            status, headers, body = forward()
+            if status == 200:
+                body = self._launched(body, "pending")
+                self.tokens[token] = (fingerprint, body)
+            return status, headers, body
+
+    def _launched(self, body: bytes, state: str) -> bytes:
+        text = body.decode()
+        images = re.findall(r"<imageId>(ami-[0-9a-z]+)</imageId>", text)
+        ids = _IDS.findall(text)
+        for iid, image in zip(ids, images or [None] * len(ids)):
+            self.sim.guests.ensure(iid, image)
+        self._booting(ids)
+        return body
+
+    def _booting(self, ids: list) -> None:
+        cfg = self.sim.config
+        for iid in ids:
+            self.set_phase(iid, "pending", cfg["pendingSeconds"])
+            self.sim.boot(iid, cfg["pendingSeconds"] + cfg["bootSeconds"])
+
+    @staticmethod
+    def _filter_values(params: list, name: str) -> list | None:
+        keys = [k[: -len(".Name")] for k, v in params if k.startswith("Filter.") and k.endswith(".Name") and v == name]
+        if not keys:
+            return None
+        return [v for k, v in params if any(k.startswith(p + ".Value.") for p in keys)]
+
+    def _rewrite_instances(self, body: bytes, params: list) -> bytes:
+        if not any(self.phase(i) for i in set(_IDS.findall(body.decode()))):
+            return body
+        wanted = self._filter_values(params, "instance-state-name")
+        root = ET.fromstring(body)
+        for rset in root.iter(Q + "reservationSet"):
+            for res in list(rset):
+                iset = res.find(Q + "instancesSet")
+                for inst in list(iset if iset is not None else []):
+                    shown = self.phase(inst.findtext(Q + "instanceId") or "")
+                    if shown:
+                        state = inst.find(Q + "instanceState")
+                        state.find(Q + "code").text = str(CODES[shown])
+                        state.find(Q + "name").text = shown
+                        if wanted is not None and shown not in wanted:
+                            iset.remove(inst)
+                if iset is not None and len(iset) == 0:
+                    rset.remove(res)
+        return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root)
+
+    def _rewrite_images(self, body: bytes, params: list) -> bytes:
+        ids = re.findall(r"<imageId>(ami-[0-9a-z]+)</imageId>", body.decode())
+        if not any(self.phase(i) for i in ids):
+            return body
+        wanted = self._filter_values(params, "state")
+        root = ET.fromstring(body)
+        for iset in root.iter(Q + "imagesSet"):
+            for item in list(iset):
+                shown = self.phase(item.findtext(Q + "imageId") or "")
+                if shown:
+                    item.find(Q + "imageState").text = shown
+                    if wanted is not None and shown not in wanted:
+                        iset.remove(item)
+        return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root)

@@ -1,0 +1,111 @@
+"""Faults on demand and the call log.
+
+A fault rule is JSON: {"fault": KIND, "api": "ssm:SendCommand" | "ssm:*" | "ec2:*" | "*", "share": 0..1,
+"count": N, ...}. `share` is applied deterministically (share 0.5 = every second matching call, starting with the
+second; 1 = every call) so tests never depend on chance; `count` stops the rule after N faults.
+
+API kinds (checked by the front before a call is served or forwarded):
+  throttle  SSM: 400 ThrottlingException "Rate exceeded"; EC2: 503 RequestLimitExceeded; others: 400 Throttling
+  error5xx  SSM: 500 InternalServerError; EC2: 500 InternalError; others: 500 InternalFailure
+  drop      the connection is closed without an answer
+  slow      the answer is held back `seconds` (default 2), then served normally
+Invocation kinds (checked once per invocation when the worker starts; optional "instanceId" narrows them):
+  undeliverable, deliveryTimedOut, truncateOutput ("chars": keep that many), tamperEnvelope,
+  agentNotBack (the agent does not return after a 3010 reboot), sysprepBlocker ("reason": text added to the guest)
+"""
+import threading
+import time
+
+API_KINDS = ("throttle", "error5xx", "drop", "slow")
+INVOCATION_KINDS = ("undeliverable", "deliveryTimedOut", "truncateOutput", "tamperEnvelope", "agentNotBack",
+                    "sysprepBlocker")
+MAX_LOG = 20000
+
+
+class FaultError(ValueError):
+    """A malformed rule: the control API answers 400 with this text."""
+
+
+def _validate(rule) -> dict:
+    if not isinstance(rule, dict):
+        raise FaultError("each rule must be a JSON object")
+    kind = rule.get("fault")
+    if kind not in API_KINDS + INVOCATION_KINDS:
+        raise FaultError(f"fault {kind!r} is not one of {', '.join(API_KINDS + INVOCATION_KINDS)}")
+    share = rule.get("share", 1)
+    if not isinstance(share, (int, float)) or not 0 <= share <= 1:
+        raise FaultError(f"share must be a number from 0 to 1, got {share!r}")
+    count = rule.get("count")
+    if count is not None and (not isinstance(count, int) or count < 0):
+        raise FaultError(f"count must be a non-negative integer, got {count!r}")
+    if kind in API_KINDS and not isinstance(rule.get("api", "*"), str):
+        raise FaultError("api must be a string such as 'ssm:SendCommand', 'ec2:*' or '*'")
+    clean = dict(rule)
+    clean.update({"share": float(share), "seen": 0, "fired": 0})
+    return clean
+
+
+def _api_matches(pattern: str, api: str) -> bool:
+    if pattern in ("*", api):
+        return True
+    return pattern.endswith(":*") and api.startswith(pattern[:-1])
+
+
+class Faults:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.rules: list[dict] = []
+        self.calls: list[dict] = []
+        self.seq = 0
+
+    def set_rules(self, rules) -> None:
+        if not isinstance(rules, list):
+            raise FaultError('the body must be {"rules": [ ... ]}')
+        clean = [_validate(r) for r in rules]
+        with self.lock:
+            self.rules = clean
+
+    def reset(self) -> None:
+        with self.lock:
+            self.rules, self.calls = [], []
+
+    def _fires(self, rule) -> bool:
+        """Deterministic share: the n-th matching call faults when floor(n*share) steps up."""
+        if rule.get("count") is not None and rule["fired"] >= rule["count"]:
+            return False
+        n = rule["seen"]
+        rule["seen"] += 1
+        if int((n + 1) * rule["share"] + 1e-9) > int(n * rule["share"] + 1e-9):
+            rule["fired"] += 1
+            return True
+        return False
+
+    def api_faults(self, api: str) -> list[dict]:
+        """The rules that fire for this call, in rule order (a slow rule and then a throttle may both apply)."""
+        with self.lock:
+            return [dict(r) for r in self.rules
+                    if r["fault"] in API_KINDS and _api_matches(r.get("api", "*"), api) and self._fires(r)]
+
+    def invocation_faults(self, instance_id: str) -> dict:
+        with self.lock:
+            return {r["fault"]: dict(r) for r in self.rules
+                    if r["fault"] in INVOCATION_KINDS and r.get("instanceId") in (None, instance_id)
+                    and self._fires(r)}
+
+    def log(self, api: str, status: int, by: str, fault: str | None = None) -> None:
+        with self.lock:
+            self.seq += 1
+            self.calls.append({"seq": self.seq, "api": api, "time": time.time(), "status": status, "by": by,
+                               "fault": fault})
+            del self.calls[:-MAX_LOG]
+
+    def snapshot(self) -> dict:
+        with self.lock:
+            counts: dict[str, int] = {}
+            for call in self.calls:
+                counts[call["api"]] = counts.get(call["api"], 0) + 1
+            return {"calls": list(self.calls), "counts": counts}
+
+    def describe(self) -> list:
+        with self.lock:
+            return [dict(r) for r in self.rules]

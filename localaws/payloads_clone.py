@@ -1,0 +1,206 @@
+"""Models of the clone-side payloads (ps-scripts/payloads/<name>/1.0.0.ps1): hostname, time-zone,
+firewall-restore, work-user-disable, jobs-restore, domain-join, verify, sysprep-logs. hostname and domain-join
+finish through a reboot: they leave guest['pendingChanges'] and set run.reboot_pending (exit 3010); the simulated
+reboot (sim.py) applies the pending changes and the agent runs the same command again."""
+import re
+
+from . import guestops as ops
+from .payloads import Failed, check_params, get_entry, journal, set_restored
+
+NETBIOS = re.compile(r"^(?![0-9]+$)(?!-)[A-Za-z0-9-]{1,15}$")
+# Windows time zone ids (a subset: FindSystemTimeZoneById fails on anything Windows does not know).
+TIME_ZONES = {"UTC", "GMT Standard Time", "W. Europe Standard Time", "Central Europe Standard Time",
+              "Romance Standard Time", "Eastern Standard Time", "Central Standard Time", "Mountain Standard Time",
+              "Pacific Standard Time", "Tokyo Standard Time", "Korea Standard Time", "China Standard Time",
+              "Singapore Standard Time", "India Standard Time", "AUS Eastern Standard Time", "Taipei Standard Time"}
+PANTHER = "C:\\Windows\\System32\\Sysprep\\Panther\\"
+
+
+def hostname(guest, params, run):
+    check_params(params, ("NewName",), ("NewName",))
+    name = str(params["NewName"])
+    if not NETBIOS.match(name):
+        raise Failed(f"could not run: Cannot validate argument on parameter 'NewName': {name!r} is not a NetBIOS "
+                     "name (1-15 letters, digits, hyphen; not only digits; no leading hyphen)")
+    active = guest["hostName"]
+    pending = (guest.get("pendingChanges") or {}).get("hostName", active)
+    run.fact("activeName", active)
+    run.fact("pendingName", pending)
+    if active == name:
+        run.log(f"the computer is already named {name}")
+        return
+    run.fact("ec2Launch", guest["ec2Launch"]["flavour"])
+    if guest["ec2Launch"]["flavour"] == "v2":
+        run.fact("ec2LaunchSetHostName", False)
+    if pending == name:
+        run.log(f"{name} is set and waits for a reboot")
+        run.reboot_pending = True
+        return
+    if guest.get("domain"):
+        raise Failed(f"this instance is a member of {guest['domain']}: renaming it needs domain credentials; run "
+                     "domain-join (which can rename) or leave the domain first")
+    guest.setdefault("pendingChanges", {})["hostName"] = name
+    guest["pendingReboot"] = True
+    run.change("computerName", active, name)
+    run.reboot_pending = True
+
+
+def time_zone(guest, params, run):
+    check_params(params, ("TimeZoneId",), ("TimeZoneId",))
+    tz = str(params["TimeZoneId"])
+    if tz not in TIME_ZONES:
+        raise Failed(f"'{tz}' is not a time zone id on this Windows: list them with tzutil /l (ids, not display names)")
+    before = guest["timeZoneId"]
+    run.fact("timeZoneIdBefore", before)
+    if before == tz:
+        run.log(f"time zone is already {tz}")
+    else:
+        guest["timeZoneId"] = tz
+        run.change("timeZone", before, tz)
+    run.fact("timeZoneId", guest["timeZoneId"])
+
+
+def firewall_restore(guest, params, run):
+    check_params(params, ())
+    entry = get_entry(guest, "firewall", "firewall-off")
+    ops.set_firewall(run, guest, entry["before"])
+    set_restored(run, guest, "firewall")
+    run.fact("profiles", ops.firewall_state(guest, list(entry["before"])))
+    run.fact("defaultOutboundAction", {p: "Allow" for p in entry["before"]}, optional=True)
+
+
+def work_user_disable(guest, params, run):
+    check_params(params, ())
+    entry = get_entry(guest, "workUser", "work-user")
+    ops.restore_work_user(run, guest, entry["before"])
+    if not run.errors:
+        set_restored(run, guest, "workUser")
+    run.fact("user", ops.user_state(guest, str(entry["before"]["name"])))
+
+
+def jobs_restore(guest, params, run):
+    check_params(params, ())
+    entry = get_entry(guest, "jobs", "jobs-stop")
+    ops.restore_jobs(run, guest, entry["before"])
+    if not run.errors:
+        set_restored(run, guest, "jobs")
+    run.fact("tasks", len(entry["before"].get("tasks") or []))
+    run.fact("services", len(entry["before"].get("services") or []))
+
+
+def domain_join(guest, params, run):
+    check_params(params, ("DomainName", "CredentialParameter", "OUPath"), ("DomainName", "CredentialParameter"))
+    domain = str(params["DomainName"])
+    current = guest.get("domain")
+    run.fact("domainBefore", {"partOfDomain": bool(current), "domain": current or "WORKGROUP"})
+    if current:
+        if current == domain:
+            run.log(f"already a member of {domain}")
+            return
+        raise Failed(f"this computer is a member of {current}, not {domain}: leave that domain first")
+    pending = (guest.get("pendingChanges") or {}).get("domain")
+    if pending == domain:
+        run.reboot_pending = True
+        return
+    try:
+        credential = run.ctx.read_secure_parameter(str(params["CredentialParameter"]))
+    except KeyError:
+        raise Failed(f"could not read the SecureString parameter {params['CredentialParameter']} with the "
+                     "instance's role (ParameterNotFound or AccessDenied)") from None
+    if credential.find("\n") < 1:
+        raise Failed(f"the SecureString '{params['CredentialParameter']}' must hold DOMAIN\\user, a newline, "
+                     "then the password")
+    guest.setdefault("pendingChanges", {})["domain"] = domain
+    guest["pendingReboot"] = True
+    run.change("domain", "WORKGROUP", domain)
+    run.reboot_pending = True
+
+
+def verify(guest, params, run):
+    check_params(params, ("ExpectedHostName", "ExpectedTimeZoneId"))
+    entries = journal(guest)["entries"]
+    not_checked = []
+    want_name, want_tz = params.get("ExpectedHostName") or "", params.get("ExpectedTimeZoneId") or ""
+    run.fact("hostName", guest["hostName"])
+    run.fact("timeZoneId", guest["timeZoneId"])
+    if want_name and guest["hostName"] != want_name:
+        run.error(f"host name is {guest['hostName']}, expected {want_name}")
+    if want_tz and guest["timeZoneId"] != want_tz:
+        run.error(f"time zone is {guest['timeZoneId']}, expected {want_tz}")
+    fw = ops.firewall_state(guest)
+    run.fact("firewall", fw)
+    if "firewall" in entries:
+        for p, was in entries["firewall"]["before"].items():
+            if bool(was) != fw[p]:
+                run.error(f"firewall {p} is {fw[p]}, the source had {was}")
+    else:
+        not_checked.append("firewall")
+    if "workUser" in entries:
+        before = entries["workUser"]["before"]
+        user = ops.user_state(guest, str(before["name"]))
+        run.fact("workUser", user)
+        want_enabled = bool(before["existed"]) and bool(before["enabled"])
+        if user["exists"] and user["enabled"] != want_enabled:
+            run.error(f"work user {before['name']} enabled is {user['enabled']}, expected {want_enabled} "
+                      "(run work-user-disable)")
+    else:
+        not_checked.append("workUser")
+    if "jobs" in entries:
+        diff = 0
+        for t in entries["jobs"]["before"].get("tasks") or []:
+            task = next((x for x in guest["tasks"] if x["path"] == t["path"] and x["name"] == t["name"]), None)
+            now = task["state"] if task else "missing"
+            if (now == "Disabled") != (t["state"] == "Disabled") or now == "missing":
+                diff += 1
+                run.error(f"task {t['path']}{t['name']} is {now}, the source had {t['state']}")
+        for s in entries["jobs"]["before"].get("services") or []:
+            svc = ops.service(guest, s["name"])
+            kind = svc["startType"] if svc else "missing"
+            if kind != s["startType"]:
+                diff += 1
+                run.error(f"service {s['name']} start type is {kind}, the source had {s['startType']}")
+        run.fact("jobsDiffering", diff)
+    else:
+        not_checked.append("jobs")
+    run.fact("imageState", guest["imageState"])
+    run.fact("machineSid", guest["machineSid"])
+    if guest["imageState"] != "IMAGE_STATE_COMPLETE":
+        run.error(f"ImageState is {guest['imageState']}, expected IMAGE_STATE_COMPLETE (Sysprep did not finish on "
+                  "this image)")
+    if "sysprep" in entries:
+        source_sid = str(entries["sysprep"]["before"]["machineSid"])
+        run.fact("sourceMachineSid", source_sid)
+        run.fact("sidChanged", guest["machineSid"] != source_sid)
+        if guest["machineSid"] == source_sid:
+            run.error(f"the machine SID {source_sid} is the source's: the image was not generalized")
+    else:
+        not_checked.append("sysprep")
+    ec2 = {"flavour": guest["ec2Launch"]["flavour"], "version": guest["ec2Launch"]["version"]}
+    if ec2["flavour"] == "v2":
+        ec2["status"] = "ok" if guest["imageState"] == "IMAGE_STATE_COMPLETE" else "running"
+    run.fact("ec2Launch", ec2)
+    run.fact("notChecked", not_checked)
+
+
+def sysprep_logs(guest, params, run):
+    check_params(params, ("Lines",))
+    lines = params.get("Lines", 40)
+    if not isinstance(lines, int) or isinstance(lines, bool) or not 1 <= lines <= 200:
+        raise Failed("could not run: Cannot validate argument on parameter 'Lines': give an integer from 1 to 200")
+    panther = guest.get("pantherLog") or []
+    logs, missing = [], []
+    for name, content in (("setupact.log", panther), ("setuperr.log", [l for l in panther if "Error" in l])):
+        if content:
+            logs.append({"path": PANTHER + name, "lines": [l[:297] + "..." if len(l) > 300 else l
+                                                           for l in content[-lines:]], "omitted": 0})
+        else:
+            missing.append(PANTHER + name)
+    run.fact("imageState", guest["imageState"])
+    run.fact("logs", logs)
+    run.fact("missing", missing)
+    run.log(f"{len(logs)} of {len(logs) + len(missing)} logs found")
+
+
+MODELS = {"hostname": hostname, "time-zone": time_zone, "firewall-restore": firewall_restore,
+          "work-user-disable": work_user_disable, "jobs-restore": jobs_restore, "domain-join": domain_join,
+          "verify": verify, "sysprep-logs": sysprep_logs}
