@@ -70,6 +70,13 @@ def bootstrap(endpoint: str) -> dict:
         "Statement": [{"Effect": "Allow", "Principal": {"AWS": user_arn}, "Action": "sts:AssumeRole"}],
     }))["Role"]
     iam.put_role_policy(RoleName="clonectl-controller", PolicyName="all", PolicyDocument=everything)
+    # The instance profile a plan names for the work copy and clones (SSM agent + /clonectl/* SecureStrings).
+    iam.create_role(RoleName="clonectl-instance", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }))
+    iam.create_instance_profile(InstanceProfileName="clonectl-instance")
+    iam.add_role_to_instance_profile(InstanceProfileName="clonectl-instance", RoleName="clonectl-instance")
     set_auth(endpoint, True)
 
     creds = dict(endpoint_url=endpoint, region_name=REGION, aws_access_key_id=key["AccessKeyId"],
@@ -80,6 +87,8 @@ def bootstrap(endpoint: str) -> dict:
     image_id = images[0]["ImageId"] if images else ec2.describe_images()["Images"][0]["ImageId"]
     vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="clonectl-work", Description="clonectl work copy and clones",
+                                      VpcId=vpc)["GroupId"]
     source = ec2.run_instances(
         ImageId=image_id, MinCount=1, MaxCount=1, InstanceType="m5.large", SubnetId=subnet,
         TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "APP01"}]}],
@@ -90,6 +99,7 @@ def bootstrap(endpoint: str) -> dict:
         "region": REGION, "accessKeyId": key["AccessKeyId"], "secretAccessKey": key["SecretAccessKey"],
         "sourceInstanceId": source, "sourceImageId": image_id, "vpcId": vpc, "subnetId": subnet,
         "secureParameter": "/clonectl/demo/work-user-password", "roleArn": role["Arn"],
+        "securityGroupId": group, "instanceProfile": "clonectl-instance",
     }
 
 

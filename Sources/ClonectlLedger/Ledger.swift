@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The durable record of every run: steps, commands, invocations, resources, events and locks, in SQLite.
 ///
@@ -27,10 +30,12 @@ public final class Ledger: @unchecked Sendable {
         if !folder.isEmpty, !fm.fileExists(atPath: folder) {
             try fm.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
-        if !fm.fileExists(atPath: path) {
-            guard fm.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-                throw LedgerError.database("cannot create the ledger at \(path): check that the folder is writable")
-            }
+        // O_EXCL: two controllers starting at once must not truncate each other's new file.
+        let fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0o600)
+        if fd >= 0 {
+            Glibc.close(fd)
+        } else if errno != EEXIST {
+            throw LedgerError.database("cannot create the ledger at \(path): \(String(cString: strerror(errno)))")
         }
         db = try SQLiteDatabase(path: path)
         try migrate()
@@ -44,12 +49,14 @@ public final class Ledger: @unchecked Sendable {
 
     private func migrate() throws {
         try locked {
-            let current = try db.query("PRAGMA user_version") { $0.int(0) ?? 0 }.first ?? 0
-            guard current <= Schema.migrations.count else {
-                throw LedgerError.tooNew(found: current, supported: Schema.migrations.count)
-            }
-            for (index, sql) in Schema.migrations.enumerated() where index >= current {
-                try db.transaction {
+            // Read the version inside the write transaction: two controllers opening a new ledger at once must not
+            // both decide to run the same migration.
+            try db.transaction {
+                let current = try db.query("PRAGMA user_version") { $0.int(0) ?? 0 }.first ?? 0
+                guard current <= Schema.migrations.count else {
+                    throw LedgerError.tooNew(found: current, supported: Schema.migrations.count)
+                }
+                for (index, sql) in Schema.migrations.enumerated() where index >= current {
                     for statement in sql.components(separatedBy: ";\n") where !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                         try db.execute(statement)
                     }

@@ -20,7 +20,19 @@ final class SQLiteDatabase {
         }
         handle = db
         sqlite3_busy_timeout(db, busyTimeout)
-        try execute("PRAGMA journal_mode = WAL")
+        // Switching to WAL needs the file to itself and SQLite does not wait for that (no busy handler): a second
+        // controller opening a brand-new ledger at the same moment retries for a while instead of failing.
+        var attempts = 0
+        while true {
+            do {
+                try execute("PRAGMA journal_mode = WAL")
+                break
+            } catch LedgerError.busy(let message) {
+                attempts += 1
+                if attempts >= 100 { throw LedgerError.busy(message) }
+                usleep(50_000)
+            }
+        }
         try execute("PRAGMA foreign_keys = ON")
         try execute("PRAGMA synchronous = NORMAL")
     }

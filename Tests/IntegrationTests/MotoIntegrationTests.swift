@@ -130,7 +130,7 @@ import TestSupport
             Issue.record("waiting for stopped on a terminated instance succeeded")
         } catch let error as AWSError {
             #expect(error.code == "WaiterFailed")
-            #expect(error.message.contains("terminated"))
+            #expect(error.message.contains("terminated") || error.message.contains("shutting-down"))
         }
     }
 }

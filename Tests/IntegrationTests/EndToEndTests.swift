@@ -1,0 +1,169 @@
+import Testing
+import Foundation
+import AWSCore
+import AWSHTTP
+import ClonectlLedger
+import TestSupport
+
+/// The whole product against the bundled local AWS (moto + the Run Command simulator), through the real binary:
+/// a full run, resume after kill -9, a re-run of one step, a dry run that calls nothing, two controllers racing.
+@Suite(.serialized) struct EndToEndTests {
+    /// Fast simulator timings: phases and reboots take a fraction of a second.
+    static let fast = #"{"pendingSeconds": 0.3, "stoppingSeconds": 0.3, "shuttingDownSeconds": 0.3, "imagePendingSeconds": 0.3, "rebootSeconds": 0.3, "bootSeconds": 0.2, "sysprepSeconds": 0.2, "runDelaySeconds": 0.05, "invocationVisibleSeconds": 0.1}"#
+
+    struct World {
+        let local: LocalAWS
+        let dir: URL
+        let plan: URL
+        let ledger: String
+        let env: [String: String]
+        let aws: MotoClients
+
+        func run(_ args: [String]) throws -> CLIRun {
+            try CLIRun.run(args + ["--ledger", ledger], environment: env)
+        }
+    }
+
+    static func world() throws -> World {
+        let local = try LocalAWS.startPrivate(config: fast)
+        guard let sg = local.securityGroupId, let profile = local.instanceProfile else {
+            throw LocalAWSError.missing("the local AWS has no simulator (securityGroupId/instanceProfile missing)")
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("clonectl-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let plan = dir.appendingPathComponent("plan.yaml")
+        try """
+        version: 1
+        name: e2e
+        source: {instanceId: \(local.sourceInstanceId)}
+        prep:
+          workUser: {name: clonework, passwordParameter: \(local.secureParameter)}
+          firewall: {profiles: [Domain, Private, Public]}
+          jobs: {tasks: ['\\App\\Nightly'], services: [AppSvc]}
+        workCopy: {subnetId: \(local.subnetId), securityGroupIds: [\(sg)], instanceProfile: \(profile), instanceType: m5.large}
+        sysprep: {shutdownTimeoutMinutes: 5}
+        masterImage: {name: "{plan}-master-{runId}", tags: {Owner: e2e}}
+        clones:
+          - {name: app02, subnetId: \(local.subnetId), hostName: APP02, timeZone: Tokyo Standard Time}
+          - {name: app03, subnetId: \(local.subnetId), hostName: APP03, timeZone: Tokyo Standard Time}
+        """.write(to: plan, atomically: true, encoding: .utf8)
+        let env = ["HOME": dir.path, "PATH": "/usr/bin:/bin", "AWS_ACCESS_KEY_ID": local.accessKeyId,
+                   "AWS_SECRET_ACCESS_KEY": local.secretAccessKey, "AWS_REGION": local.region,
+                   "AWS_ENDPOINT_URL": local.endpoint, "AWS_EC2_METADATA_DISABLED": "true",
+                   "CLONECTL_POLL_SECONDS": "0.1",
+                   "CLONECTL_PAYLOADS": TestEnvironment.repoRoot.appendingPathComponent("ps-scripts").path]
+        return World(local: local, dir: dir, plan: plan, ledger: dir.appendingPathComponent("ledger.sqlite").path, env: env,
+                     aws: try MotoClients(local: local))
+    }
+
+    /// GET on the simulator's control API.
+    static func control(_ w: World, _ path: String) async throws -> [String: Any] {
+        let transport = try CurlTransport()
+        defer { transport.shutdown() }
+        let response = try await transport.execute(HTTPRequest(method: "GET", url: w.local.controlEndpoint! + path),
+                                                   options: HTTPRequestOptions())
+        return try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] ?? [:]
+    }
+
+    /// The guest model the simulator keeps for an instance.
+    static func guest(_ w: World, _ id: String) async throws -> [String: Any] {
+        try await control(w, "/guests/\(id)")
+    }
+
+    @Test func theWholeWorkflowThenOneStepAgain() async throws {
+        let w = try Self.world()
+        let r = try w.run(["run", w.plan.path, "--output", "json"])
+        #expect(r.status == 0, "stdout: \(r.stdout)\nstderr: \(r.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.split(separator: "\n").last.map(String.init)?.utf8 ?? "".utf8)) as? [String: Any])
+        #expect(summary["status"] as? String == "succeeded")
+        let clones = try #require(summary["clones"] as? [String: String])
+        #expect(clones.count == 2)
+        let source = try await Self.guest(w, w.local.sourceInstanceId)
+        for (name, id) in clones {
+            let g = try await Self.guest(w, id)
+            #expect((g["hostName"] as? String)?.uppercased() == (name == "app02" ? "APP02" : "APP03"), "\(g)")
+            #expect(g["timeZoneId"] as? String == "Tokyo Standard Time")
+            #expect(g["machineSid"] as? String != source["machineSid"] as? String)
+        }
+        #expect(!r.stdout.contains(w.local.secretAccessKey) && !r.stderr.contains(w.local.secretAccessKey))
+
+        // One guest step again, on one clone, recorded beside the run's.
+        let clone = try #require(clones["app02"])
+        let again = try w.run(["step", "verify", "--instance", clone, "--param", "ExpectedHostName=APP02"])
+        #expect(again.status == 0, "stderr: \(again.stderr)")
+        let history = try w.run(["history", "--instance", clone, "--output", "json"])
+        let rows = try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [[String: Any]] ?? []
+        #expect(rows.filter { ($0["payload"] as? String)?.hasPrefix("verify@") == true }.count == 2)
+        #expect(rows.allSatisfy { $0["verdict"] as? String == "verified" })
+
+        // A second `run` of the finished plan starts a new run only with --new; without it, it resumes nothing and
+        // the ledger keeps one finished run.
+        let ledger = try Ledger(path: w.ledger)
+        #expect(try ledger.runs().count == 1)
+    }
+
+    @Test func aDryRunMakesNoAWSCall() async throws {
+        let w = try Self.world()
+        let before = try await Self.callCount(w)
+        let r = try w.run(["run", w.plan.path, "--dry-run"])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        #expect(r.stdout.contains("would: ec2 StopInstances"))
+        #expect(try await Self.callCount(w) == before)
+    }
+
+    @Test func resumeAfterKill9CreatesNothingTwice() async throws {
+        let w = try Self.world()
+        // Kill the controller while it waits for the source image, then resume.
+        let process = Process()
+        process.executableURL = CLIRun.binary
+        process.arguments = ["run", w.plan.path, "--ledger", w.ledger]
+        process.environment = w.env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline {
+            if let l = try? Ledger(path: w.ledger), let run = try? l.runs().first,
+               (try? l.steps(runId: run.id))?.contains(where: { $0.name == "launch-work-copy" }) == true {
+                break
+            }
+            usleep(20_000)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+
+        let r = try w.run(["run", w.plan.path, "--output", "json"])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        #expect(r.stdout.contains("Resuming") || r.stderr.contains("Resuming") || r.stdout.contains("\"succeeded\""))
+        let ledger = try Ledger(path: w.ledger)
+        let runs = try ledger.runs()
+        #expect(runs.count == 1)
+        let runId = try #require(runs.first?.id)
+        let images = try await w.aws.ec2.describeImages(filters: [EC2Filter("tag:clonectl:run", [runId])])
+        #expect(images.filter { $0.tag("clonectl:role") == "source" }.count == 1, "one source AMI")
+        #expect(images.filter { $0.tag("clonectl:role") == "master" }.count == 1, "one master AMI")
+        let instances = try await w.aws.ec2.describeAllInstances(filters: [EC2Filter("tag:clonectl:run", [runId])])
+        #expect(instances.filter { $0.tag("clonectl:role") == "work-copy" }.count == 1, "one work copy")
+        #expect(instances.filter { $0.tag("clonectl:role") == "clone" }.count == 2, "two clones")
+    }
+
+    @Test func twoControllersRaceForOnePlan() async throws {
+        let w = try Self.world()
+        let runs = await withTaskGroup(of: (Int32, String).self) { group in
+            for _ in 0..<2 {
+                group.addTask {
+                    let r = try? w.run(["run", w.plan.path, "--until", "prep"])
+                    return (r?.status ?? -1, r?.stderr ?? "")
+                }
+            }
+            return await group.reduce(into: [(Int32, String)]()) { $0.append($1) }
+        }
+        let results = runs.map(\.0).sorted()
+        #expect(results == [0, 75], "one runs, the other is refused with the lock's exit code: \(runs)")
+        #expect(runs.first { $0.0 == 75 }?.1.contains("locked by") == true)
+    }
+
+    static func callCount(_ w: World) async throws -> Int {
+        (try await control(w, "/calls")["calls"] as? [Any])?.count ?? -1
+    }
+}
