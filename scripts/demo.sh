@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The main job on the bundled local AWS: installs what is missing, builds clonectl, starts moto_server on 127.0.0.1
-# (signature checking on), and drives every AWS call clonectl makes through the real CLI.
+# The main job on the bundled local AWS: installs what is missing, builds clonectl, starts moto (EC2, STS, IAM,
+# Parameter Store; signature checking on) behind the project's Run Command simulator on 127.0.0.1, and runs the whole
+# clone workflow on a simulated Windows source: prep, image, Sysprep on a work copy, master image, two clones,
+# post-clone settings, verification, cleanup. Ends with a summary and where the ledger is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -9,9 +11,11 @@ swift build -c release --product clonectl >.build-demo.log 2>&1 || { cat .build-
 
 work=$(mktemp -d)
 port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-.venv/bin/python scripts/localaws.py --port "$port" --out "$work/localaws.json" >"$work/localaws.log" 2>&1 &
+# Phases (pending, stopping, image creation, reboots) last about a second, so the waits are real but short.
+timings='{"pendingSeconds": 1, "stoppingSeconds": 1, "shuttingDownSeconds": 1, "imagePendingSeconds": 2, "rebootSeconds": 1, "bootSeconds": 0.5, "sysprepSeconds": 1}'
+.venv/bin/python scripts/localaws.py --port "$port" --out "$work/localaws.json" --config "$timings" >"$work/localaws.log" 2>&1 &
 aws_pid=$!
-trap 'kill $aws_pid 2>/dev/null; wait $aws_pid 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $aws_pid 2>/dev/null; wait $aws_pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 300); do
     [ -f "$work/localaws.json" ] && break
     kill -0 $aws_pid 2>/dev/null || { cat "$work/localaws.log" >&2; exit 1; }
@@ -23,6 +27,39 @@ field() { .venv/bin/python -c 'import json,sys; print(json.load(open(sys.argv[1]
 # Credentials go through the ordinary AWS variables, as an operator's would.
 export AWS_ACCESS_KEY_ID=$(field accessKeyId) AWS_SECRET_ACCESS_KEY=$(field secretAccessKey)
 export AWS_REGION=$(field region) AWS_ENDPOINT_URL=$(field endpoint) AWS_EC2_METADATA_DISABLED=true
-echo "Local AWS (moto, signature checking on) at $AWS_ENDPOINT_URL"
-.build/release/clonectl debug aws-smoke --instance "$(field sourceInstanceId)" \
-    --subnet "$(field subnetId)" --secure-parameter "$(field secureParameter)" --yes
+export CLONECTL_POLL_SECONDS=0.5
+ledger="$work/ledger.sqlite"
+plan="$work/demo-plan.yaml"
+cat >"$plan" <<PLAN
+# A plan for the simulated source APP01 (see controller/plans/ for commented examples).
+version: 1
+name: demo
+source:
+  instanceId: $(field sourceInstanceId)
+prep:
+  workUser: {name: clonework, passwordParameter: $(field secureParameter)}
+  firewall: {profiles: [Domain, Private, Public]}
+  jobs: {tasks: ['\\App\\Nightly'], services: [AppSvc]}
+workCopy:
+  subnetId: $(field subnetId)
+  securityGroupIds: [$(field securityGroupId)]
+  instanceProfile: $(field instanceProfile)
+  instanceType: m5.large
+sysprep: {shutdownTimeoutMinutes: 10}
+masterImage: {name: "{plan}-master-{date}-{runId}", tags: {Owner: demo}}
+clones:
+  - {name: app02, subnetId: $(field subnetId), privateIp: 10.20.1.12, hostName: APP02, timeZone: Tokyo Standard Time}
+  - {name: app03, subnetId: $(field subnetId), privateIp: 10.20.1.13, hostName: APP03, timeZone: Tokyo Standard Time}
+PLAN
+
+echo "Local AWS at $AWS_ENDPOINT_URL (moto with signature checking, plus the Run Command simulator)"
+bin=.build/release/clonectl
+$bin plan validate "$plan"
+$bin run "$plan" --ledger "$ledger"
+echo
+echo "Guest steps as recorded in the ledger:"
+$bin history --ledger "$ledger" | head -40
+echo
+echo "Ledger: $ledger (kept in $work; inspect it with: $bin status --ledger $ledger)"
+trap - EXIT
+kill $aws_pid 2>/dev/null; wait $aws_pid 2>/dev/null || true

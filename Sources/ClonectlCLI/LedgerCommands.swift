@@ -65,7 +65,7 @@ public struct HistoryCommand: ParsableCommand {
         }
         if rows.isEmpty { print("no guest steps recorded\(instance.map { " for \($0)" } ?? "")") }
         for (c, i) in rows {
-            print("\(c.sentAt)  \(i.instanceId)  \(c.step.padding(toLength: 16, withPad: " ", startingAt: 0)) \(c.payload)@\(c.version)  \(i.status)  \(i.verdict ?? "-")  \(c.commandId)")
+            print("\(c.sentAt)  \(i.instanceId)  \(c.step.padding(toLength: 16, withPad: " ", startingAt: 0)) \("\(c.payload)@\(c.version)".padding(toLength: 24, withPad: " ", startingAt: 0)) \(i.status.padding(toLength: 9, withPad: " ", startingAt: 0)) \(i.verdict ?? "-")  \(c.commandId)")
         }
     }
 }
