@@ -12,23 +12,28 @@ struct ImageMaker: Sendable {
                      remember: (String) throws -> Void) async throws -> EC2Image {
         let ec2 = services.ec2
         var imageId = known
-        if imageId == nil {
-            let found = try await ec2.describeImages(owners: ["self"], filters: RunTags.filters(runId: context.runId, role: role))
-                .filter { ![.failed, .deregistered, .invalid, .error].contains($0.stateName) }
-            if let existing = found.first {
-                context.progress(step, "found this run's \(role) image \(existing.imageId); not creating another")
-                imageId = existing.imageId
-            }
+        if imageId == nil, let existing = try await findOwn(role: role, context: context) {
+            context.progress(step, "found this run's \(role) image \(existing); not creating another")
+            imageId = existing
         }
         if imageId == nil {
             let tags = RunTags.tags(runId: context.runId, plan: context.plan.name, role: role) + extraTags
-            // Snapshots are tagged once they are known (below): moto cannot take a snapshot tag specification here.
-            let id = try await ec2.createImage(
-                instanceId: instanceId, name: name, description: description,
-                tagSpecifications: [EC2TagSpecification(resourceType: "image", tags: tags)])
-            try context.ledger.recordResource(runId: context.runId, kind: "image", id: id, step: step.rawValue)
-            imageId = id
-            context.progress(step, "creating image \(id) from \(instanceId)")
+            do {
+                // Snapshots are tagged once they are known (below): moto cannot take a snapshot tag specification here.
+                let id = try await ec2.createImage(
+                    instanceId: instanceId, name: name, description: description,
+                    tagSpecifications: [EC2TagSpecification(resourceType: "image", tags: tags)])
+                imageId = id
+                context.progress(step, "creating image \(id) from \(instanceId)")
+            } catch let error as AWSError where error.kind == .transport {
+                // The answer was lost: the image may exist. Look before anything else is tried.
+                guard let existing = try await findOwn(role: role, context: context) else { throw error }
+                context.progress(step, "the CreateImage answer was lost, but image \(existing) exists; using it")
+                imageId = existing
+            }
+            if let imageId {
+                try context.ledger.recordResource(runId: context.runId, kind: "image", id: imageId, step: step.rawValue)
+            }
         }
         guard let imageId else { throw WorkflowError.invariant("no image id after create") }
         try remember(imageId)
@@ -43,6 +48,12 @@ struct ImageMaker: Sendable {
                                      tags: RunTags.tags(runId: context.runId, plan: context.plan.name, role: role))
         }
         return image
+    }
+
+    /// This run's usable image of `role`, found by its tags (CreateImage has no client token).
+    func findOwn(role: String, context: StepContext) async throws -> String? {
+        try await services.ec2.describeImages(owners: ["self"], filters: RunTags.filters(runId: context.runId, role: role))
+            .first { ![.failed, .deregistered, .invalid, .error].contains($0.stateName) }?.imageId
     }
 
     /// Deregisters an image this run made and deletes its snapshots.

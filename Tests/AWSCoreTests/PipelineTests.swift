@@ -179,6 +179,19 @@ func makeClient(_ service: AWSService, _ transport: ScriptedTransport, maxAttemp
         #expect(looping.sent.count == 2)
     }
 
+    @Test func createImageIsNotRepeatedWhenItsAnswerMayHaveBeenLost() async throws {
+        let lost = ScriptedTransport([.failure(.emptyReply), .response(200, "<CreateImageResponse><imageId>ami-2</imageId></CreateImageResponse>", [])])
+        await #expect(throws: AWSError.self) {
+            _ = try await EC2Client(client: try makeClient(.ec2, lost)).createImage(instanceId: "i-1", name: "n")
+        }
+        #expect(lost.sent.count == 1, "a second CreateImage could make a second AMI")
+        // A refused connection never reached EC2: retrying is safe.
+        let refused = ScriptedTransport([.failure(.connect), .response(200, "<CreateImageResponse><imageId>ami-3</imageId></CreateImageResponse>", [])])
+        let id = try await EC2Client(client: try makeClient(.ec2, refused)).createImage(instanceId: "i-1", name: "n")
+        #expect(id == "ami-3")
+        #expect(refused.sent.count == 2)
+    }
+
     @Test func commandLimitsAreCheckedBeforeSending() async throws {
         let transport = ScriptedTransport([])
         let ssm = SSMClient(client: try makeClient(.ssm, transport))

@@ -66,7 +66,9 @@ public struct EC2Client: Sendable {
         p.add("Description", description)
         if noReboot { p.add("NoReboot", true) }
         Self.addTagSpecifications(tagSpecifications, to: &p)
-        let root = try await QueryProtocol.call(client: client, parameters: p, eventualConsistency: Self.eventualConsistency)
+        // No client token: a lost answer must not lead to a second AMI, so transport failures are not retried here.
+        let root = try await QueryProtocol.call(client: client, parameters: p, eventualConsistency: Self.eventualConsistency,
+                                                idempotent: false)
         return try QueryProtocol.read(client, "CreateImage") {
             guard let id = root.string("imageId") else { throw MissingField("imageId", in: "CreateImage answer") }
             return id

@@ -84,12 +84,19 @@ public final class AWSClient: Sendable {
     }
 
     /// Sends one operation and returns its 2xx response, retrying what the retry strategy says is retryable.
-    /// `eventualConsistency` names error codes that mean "not visible yet" for this call.
+    /// `eventualConsistency` names error codes that mean "not visible yet" for this call. `idempotent: false` for
+    /// calls that create something without a client token: a lost answer is then surfaced, not retried.
     public func perform(operation: String, body: [UInt8], headers: [HTTPHeader],
-                        eventualConsistency: Set<String> = []) async throws -> HTTPResponse {
+                        eventualConsistency: Set<String> = [], idempotent: Bool = true) async throws -> HTTPResponse {
         try await retry.run(
             partition: service.id, eventualConsistencyCodes: eventualConsistency,
-            describe: { ($0 as? AWSError)?.attemptFailure },
+            describe: { error in
+                guard let error = error as? AWSError else { return nil }
+                // A call without a client token whose request may have arrived (the answer was lost) is not
+                // repeated blindly: the caller checks what happened first (CreateImage would make a second AMI).
+                if !idempotent, error.kind == .transport, error.transportKind.map(Self.mayHaveArrived) ?? true { return nil }
+                return error.attemptFailure
+            },
             onRetry: { event in
                 emit(.retry, operation, event.failedAttempt, status: event.failure.httpStatus,
                      code: event.failure.errorCode ?? event.failure.transportError?.rawValue, delay: event.delay)
@@ -102,6 +109,14 @@ public final class AWSClient: Sendable {
                     throw error
                 }
             })
+    }
+
+    /// Transport failures after which the service may have acted on the request.
+    static func mayHaveArrived(_ kind: HTTPTransportError.Kind) -> Bool {
+        switch kind {
+        case .resolve, .connect, .tls, .invalidRequest, .cancelled: return false
+        case .timeout, .emptyReply, .sendReceive, .responseTooLarge, .other: return true
+        }
     }
 
     /// One attempt: fresh credentials, a fresh signature, one exchange. A 2xx answer is returned; anything else
