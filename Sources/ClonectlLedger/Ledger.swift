@@ -79,10 +79,10 @@ public final class Ledger: @unchecked Sendable {
                          createdAt: now, updatedAt: now, finishedAt: nil)
     }
 
-    /// The newest run of this plan that did not finish (running or interrupted), for `clonectl run PLAN` to resume.
+    /// The newest run of this plan that did not finish (running, interrupted or failed), for `clonectl run PLAN` to resume.
     public func unfinishedRun(planName: String) throws -> RunRecord? {
         try locked {
-            try db.query("SELECT \(Self.runColumns) FROM runs WHERE plan_name = ? AND status IN ('running', 'interrupted') ORDER BY created_at DESC LIMIT 1",
+            try db.query("SELECT \(Self.runColumns) FROM runs WHERE plan_name = ? AND status IN ('running', 'interrupted', 'failed') ORDER BY created_at DESC LIMIT 1",
                          [.text(planName)], Self.run).first
         }
     }

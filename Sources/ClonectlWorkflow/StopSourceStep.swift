@@ -20,7 +20,12 @@ public struct StopSourceStep: WorkflowStep {
         case .stopped:
             context.progress(name, "\(id) is already stopped")
             return
-        case .running, .pending, .stopping:
+        case .stopping:
+            // Already on its way down: by this run before a crash (the flag is saved) or by someone else (then
+            // this run must not start it again afterwards). Either way the flag stays as it is.
+            try await services.ec2.waitForInstances([id], toBe: .stopped, configuration: services.waits.instance)
+            return
+        case .running, .pending:
             break
         case .terminated, .shuttingDown, .none:
             throw WorkflowError.precondition("the source \(id) is \(source.state); it cannot be imaged")
@@ -28,7 +33,7 @@ public struct StopSourceStep: WorkflowStep {
         // Remembered before the call: a crash right after StopInstances must still lead to a restart.
         state.sourceStoppedByUs = true
         try context.checkpoint(state)
-        if source.stateName != .stopping { _ = try await services.ec2.stopInstances([id]) }
+        _ = try await services.ec2.stopInstances([id])
         try await services.ec2.waitForInstances([id], toBe: .stopped, configuration: services.waits.instance) { s in
             context.progress(name, s)
         }

@@ -147,20 +147,35 @@ import TestSupport
         #expect(instances.filter { $0.tag("clonectl:role") == "clone" }.count == 2, "two clones")
     }
 
-    @Test func twoControllersRaceForOnePlan() async throws {
+    @Test func aSecondControllerIsRefusedWhileTheFirstHoldsThePlan() async throws {
         let w = try Self.world()
-        let runs = await withTaskGroup(of: (Int32, String).self) { group in
-            for _ in 0..<2 {
-                group.addTask {
-                    let r = try? w.run(["run", w.plan.path, "--until", "prep"])
-                    return (r?.status ?? -1, r?.stderr ?? "")
-                }
+        // Slow the source's stop down, so the first controller is surely mid-run when the second starts.
+        let transport = try CurlTransport()
+        defer { transport.shutdown() }
+        _ = try await transport.execute(HTTPRequest(method: "POST", url: w.local.controlEndpoint! + "/config",
+                                                    headers: [HTTPHeader("Content-Type", "application/json")],
+                                                    body: Array(#"{"stoppingSeconds": 4}"#.utf8)), options: HTTPRequestOptions())
+        let first = Process()
+        first.executableURL = CLIRun.binary
+        first.arguments = ["run", w.plan.path, "--until", "stop-source", "--ledger", w.ledger]
+        first.environment = w.env
+        first.standardOutput = FileHandle.nullDevice
+        first.standardError = FileHandle.nullDevice
+        try first.run()
+        let deadline = Date().addingTimeInterval(60)
+        var midRun = false
+        while Date() < deadline, !midRun {
+            if let l = try? Ledger(path: w.ledger), let run = try? l.runs().first {
+                midRun = (try? l.steps(runId: run.id))?.contains { $0.name == "stop-source" && $0.status == "running" } == true
             }
-            return await group.reduce(into: [(Int32, String)]()) { $0.append($1) }
+            if !midRun { usleep(20_000) }
         }
-        let results = runs.map(\.0).sorted()
-        #expect(results == [0, 75], "one runs, the other is refused with the lock's exit code: \(runs)")
-        #expect(runs.first { $0.0 == 75 }?.1.contains("locked by") == true)
+        #expect(midRun, "the first controller reached stop-source")
+        let second = try w.run(["run", w.plan.path, "--until", "stop-source"])
+        first.waitUntilExit()
+        #expect(second.status == 75, "stderr: \(second.stderr)")
+        #expect(second.stderr.contains("locked by"))
+        #expect(first.terminationStatus == 0)
     }
 
     static func callCount(_ w: World) async throws -> Int {
