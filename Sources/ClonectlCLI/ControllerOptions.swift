@@ -5,27 +5,37 @@ import ClonectlAgent
 import ClonectlLedger
 import ClonectlWorkflow
 
-/// Options of every command that drives instances: AWS, the ledger, the payloads, output.
-public struct ControllerOptions: ParsableArguments {
-    @OptionGroup public var aws: AWSOptions
-
+/// The ledger and the output format: what every command that reads or writes the ledger takes.
+public struct LedgerOptions: ParsableArguments {
     @Option(help: "The ledger file (default: $XDG_STATE_HOME/clonectl/ledger.sqlite or ~/.local/state/clonectl/ledger.sqlite).")
     public var ledger: String?
 
-    @Option(help: "The ps-scripts folder (default: CLONECTL_PAYLOADS, the installed copy, or the source checkout's).")
-    public var payloads: String?
-
     @Option(help: "Output format: text, or json (stable, for scripts).")
     public var output: OutputFormat = .text
-
-    @Flag(name: .shortAndLong, help: "Only errors and the final result.")
-    public var quiet = false
 
     public init() {}
 
     public func openLedger(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Ledger {
         try Ledger(path: ledger ?? Ledger.defaultPath(environment: environment))
     }
+}
+
+/// Options of every command that drives instances: AWS, the ledger, the payloads, output.
+public struct ControllerOptions: ParsableArguments {
+    @OptionGroup public var aws: AWSOptions
+    @OptionGroup public var store: LedgerOptions
+
+    @Option(help: "The ps-scripts folder (default: CLONECTL_PAYLOADS, the installed copy, or the source checkout's).")
+    public var payloads: String?
+
+    @Flag(name: .shortAndLong, help: "Only errors and the final result.")
+    public var quiet = false
+
+    public init() {}
+
+    public var output: OutputFormat { store.output }
+
+    public func openLedger() throws -> Ledger { try store.openLedger() }
 
     public func payloadStore() throws -> PayloadStore {
         try PayloadStore(root: PayloadStore.locate(explicit: payloads))

@@ -6,13 +6,13 @@ import ClonectlLedger
 public struct StatusCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(commandName: "status", abstract: "Show runs and where they stand.")
     @Argument(help: "A run id (default: list recent runs).") public var runId: String?
-    @Option(help: "The ledger file.") public var ledger: String?
-    @Option(help: "Output format: text or json.") public var output: OutputFormat = .text
+    @OptionGroup public var store: LedgerOptions
     public init() {}
 
     public func run() throws {
-        let l = try Ledger(path: ledger ?? Ledger.defaultPath(environment: ProcessInfo.processInfo.environment))
+        let l = try store.openLedger()
         defer { l.close() }
+        let output = store.output
         guard let id = runId else {
             let runs = try l.runs()
             if output == .json {
@@ -48,13 +48,13 @@ public struct HistoryCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(commandName: "history", abstract: "Guest steps run on instances, newest first.")
     @Option(help: "Only this instance.") public var instance: String?
     @Option(help: "Only this step (a workflow step name, or step:PAYLOAD for `clonectl step`).") public var step: String?
-    @Option(help: "The ledger file.") public var ledger: String?
-    @Option(help: "Output format: text or json.") public var output: OutputFormat = .text
+    @OptionGroup public var store: LedgerOptions
     public init() {}
 
     public func run() throws {
-        let l = try Ledger(path: ledger ?? Ledger.defaultPath(environment: ProcessInfo.processInfo.environment))
+        let l = try store.openLedger()
         defer { l.close() }
+        let output = store.output
         let rows = try l.history(instanceId: instance, step: step)
         if output == .json {
             emitJSON(rows.map { c, i in
@@ -74,13 +74,13 @@ public struct HistoryCommand: ParsableCommand {
 public struct ShowCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one command: parameters, outputs, verdicts.")
     @Argument(help: "The command id.") public var commandId: String
-    @Option(help: "The ledger file.") public var ledger: String?
-    @Option(help: "Output format: text or json.") public var output: OutputFormat = .text
+    @OptionGroup public var store: LedgerOptions
     public init() {}
 
     public func run() throws {
-        let l = try Ledger(path: ledger ?? Ledger.defaultPath(environment: ProcessInfo.processInfo.environment))
+        let l = try store.openLedger()
         defer { l.close() }
+        let output = store.output
         let c = try l.command(id: commandId)
         let invocations = try l.invocations(commandId: commandId)
         if output == .json {

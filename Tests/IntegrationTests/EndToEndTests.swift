@@ -22,6 +22,31 @@ import TestSupport
         func run(_ args: [String]) throws -> CLIRun {
             try CLIRun.run(args + ["--ledger", ledger], environment: env)
         }
+
+        /// Starts clonectl in the background (to be killed, or raced against).
+        func start(_ args: [String]) throws -> Process {
+            let process = Process()
+            process.executableURL = CLIRun.binary
+            process.arguments = args + ["--ledger", ledger]
+            process.environment = env
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+
+        /// Waits until the ledger shows `step` with `status` in the (only) run, or `process` ends, or 120 s pass.
+        func waitFor(step: String, status: String, while process: Process) -> Bool {
+            let deadline = Date().addingTimeInterval(120)
+            while Date() < deadline, process.isRunning {
+                if let l = try? Ledger(path: ledger), let run = try? l.runs().first,
+                   (try? l.steps(runId: run.id))?.contains(where: { $0.name == step && $0.status == status }) == true {
+                    return true
+                }
+                usleep(5_000)
+            }
+            return false
+        }
     }
 
     static func world() throws -> World {
@@ -113,22 +138,9 @@ import TestSupport
 
     @Test func resumeAfterKill9CreatesNothingTwice() async throws {
         let w = try Self.world()
-        // Kill the controller while it waits for the source image, then resume.
-        let process = Process()
-        process.executableURL = CLIRun.binary
-        process.arguments = ["run", w.plan.path, "--ledger", w.ledger]
-        process.environment = w.env
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline {
-            if let l = try? Ledger(path: w.ledger), let run = try? l.runs().first,
-               (try? l.steps(runId: run.id))?.contains(where: { $0.name == "launch-work-copy" }) == true {
-                break
-            }
-            usleep(20_000)
-        }
+        // Kill the controller while it waits for the work copy, then resume.
+        let process = try w.start(["run", w.plan.path])
+        #expect(w.waitFor(step: "launch-work-copy", status: "running", while: process))
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
 
@@ -155,21 +167,8 @@ import TestSupport
         _ = try await transport.execute(HTTPRequest(method: "POST", url: w.local.controlEndpoint! + "/config",
                                                     headers: [HTTPHeader("Content-Type", "application/json")],
                                                     body: Array(#"{"stoppingSeconds": 4}"#.utf8)), options: HTTPRequestOptions())
-        let first = Process()
-        first.executableURL = CLIRun.binary
-        first.arguments = ["run", w.plan.path, "--until", "stop-source", "--ledger", w.ledger]
-        first.environment = w.env
-        first.standardOutput = FileHandle.nullDevice
-        first.standardError = FileHandle.nullDevice
-        try first.run()
-        let deadline = Date().addingTimeInterval(60)
-        var midRun = false
-        while Date() < deadline, !midRun {
-            if let l = try? Ledger(path: w.ledger), let run = try? l.runs().first {
-                midRun = (try? l.steps(runId: run.id))?.contains { $0.name == "stop-source" && $0.status == "running" } == true
-            }
-            if !midRun { usleep(20_000) }
-        }
+        let first = try w.start(["run", w.plan.path, "--until", "stop-source"])
+        let midRun = w.waitFor(step: "stop-source", status: "running", while: first)
         #expect(midRun, "the first controller reached stop-source")
         let second = try w.run(["run", w.plan.path, "--until", "stop-source"])
         first.waitUntilExit()

@@ -13,21 +13,8 @@ import TestSupport
     @Test(arguments: StepName.allCases.dropLast())
     func killedAfterAStepTheRunResumes(boundary: StepName) async throws {
         let w = try W.world()
-        let process = Process()
-        process.executableURL = CLIRun.binary
-        process.arguments = ["run", w.plan.path, "--ledger", w.ledger]
-        process.environment = w.env
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(120)
-        var reached = false
-        while Date() < deadline, !reached, process.isRunning {
-            if let l = try? Ledger(path: w.ledger), let run = try? l.runs().first {
-                reached = (try? l.steps(runId: run.id))?.contains { $0.name == boundary.rawValue && $0.status == "succeeded" } == true
-            }
-            if !reached { usleep(5_000) }
-        }
+        let process = try w.start(["run", w.plan.path])
+        let reached = w.waitFor(step: boundary.rawValue, status: "succeeded", while: process)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         #expect(reached, "the run reached the end of \(boundary.rawValue)")
