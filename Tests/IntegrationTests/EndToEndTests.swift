@@ -159,6 +159,22 @@ import TestSupport
         #expect(instances.filter { $0.tag("clonectl:role") == "clone" }.count == 2, "two clones")
     }
 
+    @Test func ctrlCStopsCleanlyAndRecordsWhere() async throws {
+        let w = try Self.world()
+        let process = try w.start(["run", w.plan.path])
+        #expect(w.waitFor(step: "launch-work-copy", status: "running", while: process))
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        let ledger = try Ledger(path: w.ledger)
+        let run = try #require(try ledger.runs().first)
+        #expect(run.status == "interrupted")
+        #expect(try ledger.steps(runId: run.id).contains { $0.status == "failed" && ($0.error ?? "").contains("interrupted") })
+        let again = try w.run(["run", w.plan.path])
+        #expect(again.status == 0, "stderr: \(again.stderr)")
+        #expect(try ledger.run(id: run.id).status == "succeeded")
+    }
+
     @Test func aSecondControllerIsRefusedWhileTheFirstHoldsThePlan() async throws {
         let w = try Self.world()
         // Slow the source's stop down, so the first controller is surely mid-run when the second starts.
