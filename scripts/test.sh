@@ -10,7 +10,11 @@ export CLONECTL_PYTHON="$PWD/.venv/bin/python"
 # Tests talk to loopback only: never let the credential chain probe the instance metadata address.
 export AWS_EC2_METADATA_DISABLED=true
 swift build --build-tests
-swift test
+# The end-to-end suites start many servers and controllers; they run in a process of their own, so their load does
+# not starve the timing-sensitive transport and retry tests of the first run.
+e2e='EndToEndTests|ResumeEndToEndTests|FaultEndToEndTests'
+swift test --skip "$e2e"
+swift test --filter "$e2e"
 if compgen -G "tests/test_*.py" >/dev/null; then
     .venv/bin/python -m pytest -q tests
 fi
