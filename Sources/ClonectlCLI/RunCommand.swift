@@ -47,10 +47,11 @@ public struct RunCommand: AsyncParsableCommand {
         defer { controller.close() }
         let ledger = controller.ledger
         let reporter = ConsoleReporter(quiet: options.quiet)
-        let versions = controller.store.manifest.payloads.map { "\($0.name)@\($0.version)" }.sorted()
+        // The lineage tag on the master image: which payload versions this checkout ships.
+        let payloadVersions = Set(controller.store.manifest.payloads.map(\.version)).sorted().joined(separator: ",")
         let runner = WorkflowRunner(
             steps: Workflow.steps(services: controller.services, guest: controller.guest,
-                                  payloadVersions: Set(versions.map { $0.split(separator: "@")[1] }).sorted().joined(separator: ",")),
+                                  payloadVersions: payloadVersions),
             ledger: ledger, reporter: reporter)
         var runOptions = WorkflowRunner.Options()
         runOptions.from = from

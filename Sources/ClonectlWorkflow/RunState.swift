@@ -31,8 +31,6 @@ public struct RunState: Codable, Sendable, Equatable {
     public var masterSnapshotIds: [String] = []
     /// Clone name -> instance id.
     public var clones: [String: String] = [:]
-    /// "payload@instance" -> the command whose verified result settled that guest step.
-    public var guestResults: [String: String] = [:]
 
     public init(sourceInstanceId: String) { self.sourceInstanceId = sourceInstanceId }
 }

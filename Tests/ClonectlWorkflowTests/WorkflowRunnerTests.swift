@@ -54,7 +54,7 @@ struct FakeStep: WorkflowStep {
 
     func run(_ context: StepContext, _ state: inout RunState) async throws {
         journal.add("run \(name.rawValue)")
-        state.guestResults[name.rawValue] = "done"
+        state.clones[name.rawValue] = "i-\(name.index)"
         if name == .imageSource && state.sourceImageId == nil {
             state.sourceImageId = "ami-\(journal.all.count)"
             try context.checkpoint(state)
@@ -96,7 +96,7 @@ func fixture(failing: StepName? = nil, failures: Int = 1) throws -> (WorkflowRun
         #expect(journal.all == StepName.allCases.map { "run \($0.rawValue)" })
         #expect(try ledger.steps(runId: run.id).allSatisfy { $0.status == "succeeded" })
         #expect(try ledger.run(id: run.id).status == "succeeded")
-        #expect(state.guestResults.count == StepName.allCases.count)
+        #expect(state.clones.count == StepName.allCases.count, "every step's change to the state was kept")
         #expect(try ledger.runState(run.id)?.contains("\"sourceImageId\"") == true)
     }
 
