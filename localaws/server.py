@@ -77,6 +77,14 @@ def bootstrap(endpoint: str) -> dict:
     }))
     iam.create_instance_profile(InstanceProfileName="clonectl-instance")
     iam.add_role_to_instance_profile(InstanceProfileName="clonectl-instance", RoleName="clonectl-instance")
+    # A second identity that may only look (doctor's permission check finds what it lacks).
+    iam.create_user(UserName="clonectl-readonly")
+    iam.put_user_policy(UserName="clonectl-readonly", PolicyName="look", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Resource": "*",
+                       "Action": ["ec2:Describe*", "ssm:Describe*", "ssm:List*", "sts:GetCallerIdentity"]}],
+    }))
+    readonly = iam.create_access_key(UserName="clonectl-readonly")["AccessKey"]
     set_auth(endpoint, True)
 
     creds = dict(endpoint_url=endpoint, region_name=REGION, aws_access_key_id=key["AccessKeyId"],
@@ -100,6 +108,7 @@ def bootstrap(endpoint: str) -> dict:
         "sourceInstanceId": source, "sourceImageId": image_id, "vpcId": vpc, "subnetId": subnet,
         "secureParameter": "/clonectl/demo/work-user-password", "roleArn": role["Arn"],
         "securityGroupId": group, "instanceProfile": "clonectl-instance",
+        "readOnlyAccessKeyId": readonly["AccessKeyId"], "readOnlySecretAccessKey": readonly["SecretAccessKey"],
     }
 
 

@@ -20,14 +20,14 @@ public struct DoctorCommand: AsyncParsableCommand {
         var problems = 0
         func check(_ label: String, _ body: () async throws -> String) async {
             do {
-                print("ok    \(label.padding(toLength: 22, withPad: " ", startingAt: 0)) \(try await body())")
+                print("ok    \(column(label)) \(try await body())")
             } catch {
                 problems += 1
-                print("FAIL  \(label.padding(toLength: 22, withPad: " ", startingAt: 0)) \(error)")
+                print("FAIL  \(column(label)) \(error)")
             }
         }
         let settings = try options.aws.settings()
-        print("ok    \("region".padding(toLength: 22, withPad: " ", startingAt: 0)) \(settings.region)")
+        print("ok    \(column("region")) \(settings.region)")
         for service in [ServiceEndpointInfo.ec2, .ssm, .sts] {
             await check("endpoint \(service.endpointPrefix)") { "\(try settings.endpoint(for: service))" }
         }
@@ -56,6 +56,7 @@ public struct DoctorCommand: AsyncParsableCommand {
                 guard info.pingStatus == "Online" else { throw ValidationError("SSM agent \(info.pingStatus ?? "?")") }
                 return "\(i.state), SSM \(info.pingStatus ?? "?"), agent \(info.agentVersion ?? "?"), \(info.platformName ?? info.platformType ?? "?")"
             }
+            problems += await PermissionReport.check(plan: p, session: session)
         }
         if problems > 0 {
             print("\(problems) problem(s) found")

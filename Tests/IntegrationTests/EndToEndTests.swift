@@ -159,6 +159,25 @@ import TestSupport
         #expect(instances.filter { $0.tag("clonectl:role") == "clone" }.count == 2, "two clones")
     }
 
+    @Test func doctorFindsTheMissingPermissions() async throws {
+        let w = try Self.world()
+        let full = try w.run(["doctor", w.plan.path])
+        #expect(full.status == 0, "stdout: \(full.stdout)")
+        let lines = full.stdout.split(separator: "\n")
+        #expect(lines.contains { $0.hasPrefix("ok") && $0.contains("ec2:RunInstances + iam:PassRole") && $0.hasSuffix("allowed") })
+        #expect(!lines.contains { $0.hasPrefix("FAIL") })
+        var env = w.env
+        env["AWS_ACCESS_KEY_ID"] = try #require(w.local.readOnlyAccessKeyId)
+        env["AWS_SECRET_ACCESS_KEY"] = try #require(w.local.readOnlySecretAccessKey)
+        let readOnly = try CLIRun.run(["doctor", w.plan.path, "--ledger", w.ledger], environment: env)
+        #expect(readOnly.status == 1)
+        for missing in ["ec2:StopInstances", "ec2:CreateImage", "ec2:RunInstances + iam:PassRole"] {
+            #expect(readOnly.stdout.contains("FAIL  permission \(missing)"), "\(missing): \(readOnly.stdout)")
+        }
+        #expect(readOnly.stdout.split(separator: "\n").contains { $0.hasPrefix("ok") && $0.contains("ssm:ListCommands") })
+        #expect(try await Self.callCount(w) > 0)
+    }
+
     @Test func ctrlCStopsCleanlyAndRecordsWhere() async throws {
         let w = try Self.world()
         let process = try w.start(["run", w.plan.path])

@@ -17,6 +17,9 @@ public final class LocalAWS: Sendable {
     public let controlEndpoint: String?
     public let securityGroupId: String?
     public let instanceProfile: String?
+    /// An identity that may only describe and list (for permission checks).
+    public let readOnlyAccessKeyId: String?
+    public let readOnlySecretAccessKey: String?
     private let process: ManagedProcess
 
     /// The shared instance. Fails (with the server's log) when the venv or moto is missing.
@@ -77,6 +80,8 @@ public final class LocalAWS: Sendable {
         controlEndpoint = info["controlEndpoint"]
         securityGroupId = info["securityGroupId"]
         instanceProfile = info["instanceProfile"]
+        readOnlyAccessKeyId = info["readOnlyAccessKeyId"]
+        readOnlySecretAccessKey = info["readOnlySecretAccessKey"]
     }
 
     /// The value localaws.py stored in the SecureString (derived from the key, so it is not written to disk).

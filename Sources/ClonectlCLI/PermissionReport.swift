@@ -1,0 +1,69 @@
+import AWSCore
+import ClonectlPlan
+
+/// `doctor PLAN`'s permission check: every call the run will make that can be asked about without acting (EC2's
+/// DryRun, SSM's read calls) is asked about; the rest are named as not checkable.
+enum PermissionReport {
+    /// Prints one line per permission; returns how many are missing.
+    static func check(plan: Plan, session: AWSSession) async -> Int {
+        let ec2 = session.ec2
+        let source = plan.source.instanceId
+        let image = (try? await ec2.describeAllInstances(instanceIds: [source]).first?.imageId) ?? nil
+        var probes: [(String, () async -> PermissionVerdict)] = [
+            ("ec2:StopInstances", { await ec2.checkPermission("StopInstances") { $0.addList("InstanceId", [source]) } }),
+            ("ec2:StartInstances", { await ec2.checkPermission("StartInstances") { $0.addList("InstanceId", [source]) } }),
+            ("ec2:CreateImage", { await ec2.checkPermission("CreateImage") { p in
+                p.add("InstanceId", source)
+                p.add("Name", "clonectl-doctor-permission-check")
+            } }),
+            ("ec2:CreateTags", { await ec2.checkPermission("CreateTags") { p in
+                p.addList("ResourceId", [source])
+                p.addStructList("Tag", [EC2Tag("clonectl:doctor", "check")]) { s, t in s.add("Key", t.key); s.add("Value", t.value) }
+            } }),
+            ("ssm:ListCommands", { await readProbe { _ = try await session.ssm.listCommands(maxResults: 1) } }),
+            ("ssm:ListCommandInvocations", { await readProbe { _ = try await session.ssm.listCommandInvocations(maxResults: 1) } }),
+        ]
+        if let image {
+            // RunInstances' dry run also checks iam:PassRole for the instance profile.
+            probes.append(("ec2:RunInstances + iam:PassRole", { await ec2.checkPermission("RunInstances") { p in
+                p.add("ImageId", image)
+                p.add("InstanceType", plan.workCopy.instanceType ?? "m5.large")
+                p.add("MinCount", 1)
+                p.add("MaxCount", 1)
+                p.add("SubnetId", plan.workCopy.subnetId)
+                p.add(plan.workCopy.instanceProfile.hasPrefix("arn:") ? "IamInstanceProfile.Arn" : "IamInstanceProfile.Name",
+                      plan.workCopy.instanceProfile)
+            } }))
+        }
+        var missing = 0
+        for (name, probe) in probes {
+            let label = column("permission \(name)")
+            switch await probe() {
+            case .allowed: print("ok    \(label) allowed")
+            case .denied(let why):
+                missing += 1
+                print("FAIL  \(label) missing: \(why)")
+            case .unknown(let why): print("?     \(label) could not tell: \(why)")
+            }
+        }
+        print("note  not checkable without acting: ssm:SendCommand, ssm:GetCommandInvocation, ssm:CancelCommand, "
+              + "ec2:TerminateInstances, ec2:DeregisterImage, ec2:DeleteSnapshot (see controller/iam/controller-policy.json)")
+        return missing
+    }
+
+    static func readProbe(_ call: () async throws -> Void) async -> PermissionVerdict {
+        do {
+            try await call()
+            return .allowed
+        } catch let error as AWSError where ["AccessDenied", "AccessDeniedException", "UnauthorizedOperation"].contains(error.code) {
+            return .denied(error.message)
+        } catch {
+            return .unknown("\(error)")
+        }
+    }
+}
+
+/// A label padded to a column of 34, never cut.
+func column(_ label: String, width: Int = 34) -> String {
+    label.count >= width ? label + " " : label.padding(toLength: width, withPad: " ", startingAt: 0)
+}
