@@ -5,6 +5,7 @@ import AWSCredentials
 import ClonectlAgent
 import ClonectlLedger
 import ClonectlPlan
+import ClonectlWorkflow
 
 /// `clonectl doctor [PLAN]`: what clonectl would use and whether it works, before anything is changed.
 public struct DoctorCommand: AsyncParsableCommand {
@@ -13,6 +14,8 @@ public struct DoctorCommand: AsyncParsableCommand {
         abstract: "Check identity, region, endpoints, payloads, the ledger and (with a plan) its instances.")
 
     @Argument(help: "A plan file whose instances to check.") public var plan: String?
+    @Flag(help: "Also run the read-only preflight payload on the plan's source: EC2Launch flavour and version, Sysprep blockers.")
+    public var guest = false
     @OptionGroup public var options: ControllerOptions
     public init() {}
 
@@ -57,10 +60,33 @@ public struct DoctorCommand: AsyncParsableCommand {
                 return "\(i.state), SSM \(info.pingStatus ?? "?"), agent \(info.agentVersion ?? "?"), \(info.platformName ?? info.platformType ?? "?")"
             }
             problems += await PermissionReport.check(plan: p, session: session)
+            if guest {
+                await check("guest preflight") { try await preflight(p.source.instanceId, session: session) }
+            }
         }
         if problems > 0 {
             print("\(problems) problem(s) found")
             throw ExitCodes.failed
         }
+    }
+
+    /// Runs `preflight` on the source (read-only, recorded in the ledger) and summarises what it found.
+    func preflight(_ instance: String, session: AWSSession) async throws -> String {
+        let ledger = try options.openLedger()
+        defer { ledger.close() }
+        let guest = GuestRunner(ssm: session.ssm, store: try options.payloadStore(), ledger: ledger)
+        guard let outcome = try await guest.run(payload: "preflight", params: .empty, instanceIds: [instance],
+                                                step: "doctor:preflight", runId: nil, reuse: false).first else {
+            throw ValidationError("preflight gave no result")
+        }
+        guard outcome.succeeded, let facts = outcome.envelope?.facts else {
+            throw ValidationError("preflight on \(instance): \(outcome.status), envelope \(outcome.verdict.rawValue): \(outcome.reason)")
+        }
+        let launch = facts["windows"]?["ec2Launch"]
+        let blockers = facts["sysprepBlockers"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+        let summary = "EC2Launch \(launch?["flavour"]?.stringValue ?? "?") \(launch?["version"]?.stringValue ?? "")"
+            + ", \(facts["windows"]?["osCaption"]?.stringValue ?? "Windows")"
+        guard blockers.isEmpty else { throw ValidationError("\(summary); Sysprep blockers: \(blockers.joined(separator: ", "))") }
+        return summary + ", no Sysprep blocker"
     }
 }

@@ -161,11 +161,13 @@ import TestSupport
 
     @Test func doctorFindsTheMissingPermissions() async throws {
         let w = try Self.world()
-        let full = try w.run(["doctor", w.plan.path])
+        let full = try w.run(["doctor", w.plan.path, "--guest"])
         #expect(full.status == 0, "stdout: \(full.stdout)")
         let lines = full.stdout.split(separator: "\n")
         #expect(lines.contains { $0.hasPrefix("ok") && $0.contains("ec2:RunInstances + iam:PassRole") && $0.hasSuffix("allowed") })
         #expect(!lines.contains { $0.hasPrefix("FAIL") })
+        #expect(lines.contains { $0.hasPrefix("ok") && $0.contains("guest preflight") && $0.contains("EC2Launch") },
+                "the guest's EC2Launch flavour: \(full.stdout)")
         var env = w.env
         env["AWS_ACCESS_KEY_ID"] = try #require(w.local.readOnlyAccessKeyId)
         env["AWS_SECRET_ACCESS_KEY"] = try #require(w.local.readOnlySecretAccessKey)
