@@ -80,7 +80,9 @@ public struct RunCommand: AsyncParsableCommand {
         defer { for name in locks { try? ledger.releaseLock(name) } }
 
         let run: RunRecord
-        if !new, let unfinished = try ledger.unfinishedRun(planName: plan.name) {
+        // --rerun goes back into the newest run even when it finished; otherwise the unfinished one is resumed.
+        let resumable = try rerun.isEmpty ? ledger.unfinishedRun(planName: plan.name) : ledger.latestRun(planName: plan.name)
+        if !new, let unfinished = resumable {
             if unfinished.planSha256 != planSha {
                 FileHandle.standardError.write(Data("note: \(self.plan) changed since \(unfinished.id) started; resuming with the new plan\n".utf8))
             }

@@ -87,6 +87,14 @@ public final class Ledger: @unchecked Sendable {
         }
     }
 
+    /// The newest run of this plan, whatever its status (`run --rerun` on a finished run).
+    public func latestRun(planName: String) throws -> RunRecord? {
+        try locked {
+            try db.query("SELECT \(Self.runColumns) FROM runs WHERE plan_name = ? ORDER BY created_at DESC LIMIT 1",
+                         [.text(planName)], Self.run).first
+        }
+    }
+
     public func run(id: String) throws -> RunRecord {
         guard let run = try locked({ try db.query("SELECT \(Self.runColumns) FROM runs WHERE id = ?", [.text(id)], Self.run).first }) else {
             throw LedgerError.notFound("no run \(id) in the ledger \(path)")

@@ -15,7 +15,9 @@ struct GuestCall: Sendable {
         for start in stride(from: 0, to: instanceIds.count, by: SSMClient.maxInstancesPerCommand) {
             let group = Array(instanceIds[start..<min(start + SSMClient.maxInstancesPerCommand, instanceIds.count)])
             let outcomes = try await guest.run(payload: payload, params: params, instanceIds: group, step: step.rawValue,
-                                               runId: context.runId) { line in context.progress(step, "\(payload): \(line)") }
+                                               runId: context.runId, reuse: !context.rerun) { line in
+                context.progress(step, "\(payload): \(line)")
+            }
             all += outcomes
         }
         let failed = all.filter { !$0.succeeded }

@@ -54,9 +54,11 @@ public struct WorkflowRunner: Sendable {
             reporter.report(.stepStarted(step.name))
             ran.append(step)
             let started = ContinuousClock.now
+            var stepContext = context
+            stepContext.rerun = options.rerun.contains(step.name)
             do {
                 try Task.checkCancellation()
-                try await step.run(context, &state)
+                try await step.run(stepContext, &state)
                 try context.checkpoint(state)
                 try ledger.stepFinished(runId: run.id, step: step.name.rawValue, status: "succeeded")
                 reporter.report(.stepSucceeded(step.name, ContinuousClock.now - started))
@@ -74,7 +76,9 @@ public struct WorkflowRunner: Sendable {
                 throw error
             }
         }
-        if options.until == nil || options.until == steps.last?.name {
+        // Finished when every step of the workflow has succeeded, whichever part this invocation ran.
+        let succeeded = Set(try ledger.steps(runId: run.id).filter { $0.status == "succeeded" }.map(\.name))
+        if steps.allSatisfy({ succeeded.contains($0.name.rawValue) }) {
             try ledger.setRunStatus(run.id, "succeeded")
         }
         return state

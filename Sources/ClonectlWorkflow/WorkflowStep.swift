@@ -20,6 +20,8 @@ public struct StepContext: Sendable {
     public let plan: Plan
     public let ledger: Ledger
     public let reporter: any WorkflowReporter
+    /// The operator asked for this step again (`--rerun`): guest steps are sent anew, not taken from the ledger.
+    public var rerun = false
 
     public init(runId: String, plan: Plan, ledger: Ledger, reporter: any WorkflowReporter) {
         self.runId = runId

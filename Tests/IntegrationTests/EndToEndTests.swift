@@ -121,10 +121,15 @@ import TestSupport
         #expect(rows.filter { ($0["payload"] as? String)?.hasPrefix("verify@") == true }.count == 2)
         #expect(rows.allSatisfy { $0["verdict"] as? String == "verified" })
 
-        // A second `run` of the finished plan starts a new run only with --new; without it, it resumes nothing and
-        // the ledger keeps one finished run.
+        // --rerun sends a verified guest step again, inside the same run.
         let ledger = try Ledger(path: w.ledger)
+        let runId = try #require(try ledger.runs().first?.id)
+        #expect(try ledger.commands(runId: runId, step: "verify").count == 1)
+        let rerun = try w.run(["run", w.plan.path, "--rerun", "verify", "--from", "verify", "--until", "verify"])
+        #expect(rerun.status == 0, "stderr: \(rerun.stderr)")
+        #expect(try ledger.commands(runId: runId, step: "verify").count == 2)
         #expect(try ledger.runs().count == 1)
+        #expect(try ledger.run(id: runId).status == "succeeded")
     }
 
     @Test func aDryRunMakesNoAWSCall() async throws {
@@ -169,8 +174,10 @@ import TestSupport
         #expect(lines.contains { $0.hasPrefix("ok") && $0.contains("guest preflight") && $0.contains("EC2Launch") },
                 "the guest's EC2Launch flavour: \(full.stdout)")
         var env = w.env
-        env["AWS_ACCESS_KEY_ID"] = try #require(w.local.readOnlyAccessKeyId)
-        env["AWS_SECRET_ACCESS_KEY"] = try #require(w.local.readOnlySecretAccessKey)
+        let readOnlyKey: String = try #require(w.local.readOnlyAccessKeyId)
+        let readOnlySecret: String = try #require(w.local.readOnlySecretAccessKey)
+        env["AWS_ACCESS_KEY_ID"] = readOnlyKey
+        env["AWS_SECRET_ACCESS_KEY"] = readOnlySecret
         let readOnly = try CLIRun.run(["doctor", w.plan.path, "--ledger", w.ledger], environment: env)
         #expect(readOnly.status == 1)
         for missing in ["ec2:StopInstances", "ec2:CreateImage", "ec2:RunInstances + iam:PassRole"] {
