@@ -49,7 +49,8 @@ final class ConsoleReporter: WorkflowReporter, @unchecked Sendable {
 
     private func line(_ step: StepName, _ text: String, final: Bool, force: Bool = false, throttle: Bool = false) {
         if quiet && !force { return }
-        let elapsed = started[step].map { Self.human(.now - $0) } ?? ""
+        // A final line carries its own time ("done in 3s"); a live one shows how long the step has been running.
+        let elapsed = final ? "" : started[step].map { Self.human(.now - $0) } ?? ""
         if live {
             if throttle, !final, ContinuousClock.now - lastDraw < .milliseconds(100) { return }
             lastDraw = .now
