@@ -1,3 +1,4 @@
+import ClonectlCrypto
 /// The canonical URI and canonical query string, built on UTF-8 bytes.
 ///
 /// SigV4 encodes everything except the unreserved set `A-Z a-z 0-9 - . _ ~` as `%XX` with upper-case hex,
@@ -112,7 +113,7 @@ enum URIEncoding {
         while i < bytes.endIndex {
             let b = bytes[i]
             if b == UInt8(ascii: "%"), i + 2 < bytes.endIndex,
-               let hi = hexValue(bytes[i + 1]), let lo = hexValue(bytes[i + 2]) {
+               let hi = Hex.nibble(bytes[i + 1]), let lo = Hex.nibble(bytes[i + 2]) {
                 out.append(hi << 4 | lo)
                 i += 3
             } else {
@@ -121,14 +122,5 @@ enum URIEncoding {
             }
         }
         return out
-    }
-
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 }
