@@ -74,9 +74,7 @@ extension Ledger {
 
     static func isStale(_ owner: LockOwner, heartbeat: String, now: Date, staleAfter: TimeInterval) -> Bool {
         if owner.host == ProcessInfo.processInfo.hostName, kill(pid_t(owner.pid), 0) != 0, errno == ESRCH { return true }
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        guard let beat = f.date(from: heartbeat) else { return true }
+        guard let beat = parse(heartbeat) else { return true }
         return now.timeIntervalSince(beat) > staleAfter
     }
 }

@@ -167,10 +167,15 @@ public final class Ledger: @unchecked Sendable {
 
     func timestamp() -> String { Self.format(clock()) }
 
-    static func format(_ date: Date) -> String {
+    /// The ledger's timestamp: ISO 8601 UTC with milliseconds. Every time the ledger holds is written this way.
+    public static func format(_ date: Date) -> String { timestampFormatter().string(from: date) }
+
+    static func parse(_ text: String) -> Date? { timestampFormatter().date(from: text) }
+
+    private static func timestampFormatter() -> ISO8601DateFormatter {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: date)
+        return f
     }
 
     static func compactDate(_ date: Date) -> String {

@@ -156,8 +156,5 @@ public struct GuestRunner: Sendable {
                             responseCode: code, verdict: v.verdict, reason: v.reason, envelope: v.envelope)
     }
 
-    static func now() -> String {
-        let f = ISO8601DateFormatter()
-        return f.string(from: Date())
-    }
+    static func now() -> String { Ledger.format(Date()) }
 }
