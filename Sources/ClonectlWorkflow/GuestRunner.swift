@@ -106,9 +106,20 @@ public struct GuestRunner: Sendable {
         let deadline = clock.now + polling.overallTimeout
         var delay = polling.firstDelay
         var notYetListed = 0
+        var transientFailures = 0
         while outcomes.count < command.instanceIds.count {
             try Task.checkCancellation()
-            let invocations = try await ssm.listAllCommandInvocations(commandId: command.commandId, details: true)
+            let invocations: [CommandInvocation]
+            do {
+                invocations = try await ssm.listAllCommandInvocations(commandId: command.commandId, details: true)
+                transientFailures = 0
+            } catch let error as AWSError where error.isTransient && transientFailures < Waiter.maxTransientFailures {
+                // A poll that failed after its own retries is tried again next round; the command is still running.
+                transientFailures += 1
+                progress?("polling \(command.commandId) failed (\(error.code)), trying again")
+                try await Task.sleep(for: delay)
+                continue
+            }
             if invocations.isEmpty { notYetListed += 1 }
             for inv in invocations where outcomes[inv.instanceId] == nil {
                 guard let status = inv.invocationStatus, status.isTerminal else {

@@ -73,6 +73,16 @@ public struct AWSError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Throttling, a server error or a broken connection that outlasted the client's retries: worth trying again in
+    /// the next round of a long poll, not a reason to give the whole wait up.
+    public var isTransient: Bool {
+        guard let failure = attemptFailure else { return false }
+        switch RetryClassification().classify(failure) {
+        case .throttling?, .transient?, .server?: return true
+        case .eventualConsistency?, .client?, nil: return false
+        }
+    }
+
     /// The failure as the retry strategy judges it; nil for errors that are not attempt failures.
     var attemptFailure: AttemptFailure? {
         switch kind {

@@ -31,6 +31,9 @@ public enum WaitState<T: Sendable>: Sendable {
 }
 
 public enum Waiter {
+    /// Consecutive polls that may fail transiently before the wait gives up with that error.
+    public static let maxTransientFailures = 5
+
     /// Polls until `poll` answers done or failed, or the timeout passes. Errors thrown by `poll` end the wait
     /// (the client has already retried what is retryable). Cancellation stops it at once.
     public static func wait<T: Sendable>(_ what: String, configuration: WaiterConfiguration,
@@ -41,9 +44,20 @@ public enum Waiter {
         let deadline = clock.now + configuration.timeout
         var delay = configuration.minDelay
         var last = "not polled yet"
+        var transientFailures = 0
         while true {
             try Task.checkCancellation()
-            switch try await poll() {
+            let state: WaitState<T>
+            do {
+                state = try await poll()
+                transientFailures = 0
+            } catch let error as AWSError where error.isTransient && transientFailures < maxTransientFailures {
+                // One poll that failed after its own retries does not end a wait of minutes or hours.
+                transientFailures += 1
+                progress?("poll failed (\(error.code)), trying again")
+                state = .pending(last)
+            }
+            switch state {
             case .done(let value):
                 return value
             case .failed(let reason):
