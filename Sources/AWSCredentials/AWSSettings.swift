@@ -29,6 +29,9 @@ public struct AWSSettings: Sendable {
     public let region: ResolvedRegion
     public let network: NetworkSettings
     public let retryMode: RetryModeSetting
+    /// Whether `retry_mode` / AWS_RETRY_MODE was set. When it was not, clonectl paces each API adaptively (see
+    /// AWSSession); an operator who sets `standard` or `legacy` gets the AWS CLI's unpaced retries.
+    public let retryModeExplicit: Bool
     /// nil when unset: the retry layer applies its mode's default.
     public let maxAttempts: Int?
     public let config: SharedConfig
@@ -52,11 +55,11 @@ public struct AWSSettings: Sendable {
             profile = config.profile("default")
         }
         let region = try RegionResolver.resolve(explicit: explicit.region, environment: environment, profile: profile)
-        let (mode, attempts) = try retrySettings(environment: environment, profile: profile)
+        let (mode, modeExplicit, attempts) = try retrySettings(environment: environment, profile: profile)
         let settings = AWSSettings(profileName: name, profileExplicit: nonEmpty(explicit.profile) != nil,
                                    region: region,
                                    network: try NetworkSettings.resolve(environment: environment, profile: profile),
-                                   retryMode: mode, maxAttempts: attempts, config: config, profile: profile,
+                                   retryMode: mode, retryModeExplicit: modeExplicit, maxAttempts: attempts, config: config, profile: profile,
                                    environment: environment, explicitEndpointURL: nonEmpty(explicit.endpointURL))
         // A bad --endpoint-url should fail before any work starts, not at the first request.
         if let url = settings.explicitEndpointURL { _ = try EndpointResolver.validate(url, source: "--endpoint-url") }
@@ -80,8 +83,9 @@ public struct AWSSettings: Sendable {
 
     /// retry_mode and max_attempts: the environment beats the profile.
     static func retrySettings(environment: [String: String],
-                              profile: ConfigProfile) throws -> (RetryModeSetting, Int?) {
+                              profile: ConfigProfile) throws -> (RetryModeSetting, explicit: Bool, Int?) {
         var mode = RetryModeSetting.standard
+        var explicit = false
         if let (raw, source) = nonEmpty(environment["AWS_RETRY_MODE"]).map({ ($0, "AWS_RETRY_MODE") })
             ?? profile["retry_mode"].map({ ($0, "retry_mode in \(profile.origin(of: "retry_mode"))") }) {
             guard let parsed = RetryModeSetting(rawValue: raw.lowercased()) else {
@@ -89,6 +93,7 @@ public struct AWSSettings: Sendable {
                     + "use standard, adaptive or legacy")
             }
             mode = parsed
+            explicit = true
         }
         var attempts: Int?
         if let raw = nonEmpty(environment["AWS_MAX_ATTEMPTS"]) {
@@ -100,6 +105,6 @@ public struct AWSSettings: Sendable {
         } else {
             attempts = try profile.positiveInt("max_attempts", maximum: 100)
         }
-        return (mode, attempts)
+        return (mode, explicit, attempts)
     }
 }

@@ -1,8 +1,11 @@
 /// The per-operation state the pipeline carries through its attempt loop. A value: the pipeline
 /// owns it and passes it back `inout`, so no locking is needed for it.
 public struct RetryToken: Sendable, Equatable {
-    /// The service (rate limiter and quota are shared per partition).
+    /// The service (the retry quota is shared per partition).
     public let partition: String
+    /// The API (operation) within the partition: adaptive mode keeps one rate limiter per API, shared by every
+    /// concurrent call of that API. Empty when the caller names none (one limiter for the whole partition).
+    public let operation: String
     /// Codes that mean "not visible yet" for this operation.
     public let eventualConsistencyCodes: Set<String>
     /// The 1-based number of the attempt in flight.
@@ -16,8 +19,9 @@ public struct RetryToken: Sendable, Equatable {
     /// Clock time of the first attempt, for the eventual-consistency budget.
     let startedAt: Double
 
-    init(partition: String, eventualConsistencyCodes: Set<String>, startedAt: Double) {
+    init(partition: String, operation: String, eventualConsistencyCodes: Set<String>, startedAt: Double) {
         self.partition = partition
+        self.operation = operation
         self.eventualConsistencyCodes = eventualConsistencyCodes
         self.startedAt = startedAt
     }
@@ -69,6 +73,8 @@ public struct RetryStatistics: Sendable, Equatable, CustomStringConvertible {
     public var eventualConsistencyRetries = 0
     /// Throttling failures seen (retried or not).
     public var throttles = 0
+    /// Throttling failures by API (operation; "" for calls that named none).
+    public var throttlesByOperation: [String: Int] = [:]
     /// Retries refused because the quota could not pay.
     public var quotaExhausted = 0
     /// Operations that succeeded / failures that surfaced.
@@ -79,8 +85,11 @@ public struct RetryStatistics: Sendable, Equatable, CustomStringConvertible {
     public var rateLimiterWaitSeconds = 0.0
     /// Snapshot values.
     public var availableQuota = 0
-    /// Adaptive pacing rate (requests/s); nil when not adaptive or no throttle seen yet.
+    /// Adaptive pacing rate (requests/s) of the partition-wide limiter (calls that name no API); nil when not
+    /// adaptive or no throttle seen yet. Per-API rates are in `fillRateByOperation`.
     public var fillRate: Double?
+    /// Adaptive pacing rate by API, for the APIs that are being paced (a throttle was seen).
+    public var fillRateByOperation: [String: Double] = [:]
     /// Adaptive mode's measured response rate (requests/s); nil in standard mode.
     public var measuredRate: Double?
 

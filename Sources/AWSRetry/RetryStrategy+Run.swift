@@ -16,12 +16,14 @@ extension RetryStrategy {
     /// The error that surfaces is always the last attempt's own error, never a wrapper.
     public func run<Result>(
         partition: String,
+        operation: String = "",
         eventualConsistencyCodes: Set<String> = [],
         describe: (any Error) -> AttemptFailure?,
         onRetry: (RetryEvent) -> Void = { _ in },
         _ attempt: (_ attemptNumber: Int) async throws -> Result
     ) async throws -> Result {
-        var token = try await acquireInitialToken(partition: partition, eventualConsistencyCodes: eventualConsistencyCodes)
+        var token = try await acquireInitialToken(partition: partition, operation: operation,
+                                                  eventualConsistencyCodes: eventualConsistencyCodes)
         while true {
             do {
                 let result = try await attempt(token.attempt)

@@ -1,7 +1,8 @@
 import Synchronization
 
-/// Standard and adaptive retries, one instance per process. Shared state (retry quota, adaptive rate
-/// limiter, counters) lives per partition (service) behind one Mutex: every critical section is a few
+/// Standard and adaptive retries, one instance per process. Shared state lives per partition (service) behind
+/// one Mutex: the retry quota and counters per service, the adaptive rate limiters per API (operation) within it,
+/// so that throttling of SendCommand paces SendCommand, not the polls beside it. Every critical section is a few
 /// arithmetic operations, and all waiting happens outside the lock.
 ///
 /// The pipeline's loop (or use `run(partition:...)`, which is exactly this):
@@ -21,7 +22,8 @@ public final class RetryStrategy: Sendable {
 
     private struct Partition {
         var quota: RetryQuota
-        var limiter: ClientRateLimiter?
+        /// Adaptive mode: one limiter per API, made on first use ("" for calls that name no API).
+        var limiters: [String: ClientRateLimiter] = [:]
         var stats = RetryStatistics()
     }
 
@@ -35,13 +37,15 @@ public final class RetryStrategy: Sendable {
         self.random = random
     }
 
-    /// Starts an operation: in adaptive mode, waits until the partition's rate limiter lets a send
-    /// through. Throws `CancellationError` if the task is cancelled while waiting.
-    public func acquireInitialToken(partition: String, eventualConsistencyCodes: Set<String> = []) async throws -> RetryToken {
-        try await waitForSendCapacity(partition: partition)
+    /// Starts an operation: in adaptive mode, waits until the rate limiter of the operation's API lets a
+    /// send through. Throws `CancellationError` if the task is cancelled while waiting.
+    public func acquireInitialToken(partition: String, operation: String = "",
+                                    eventualConsistencyCodes: Set<String> = []) async throws -> RetryToken {
+        try await waitForSendCapacity(partition: partition, operation: operation)
         let now = clock.now()
         withPartition(partition, now: now) { $0.stats.attempts += 1 }
-        return RetryToken(partition: partition, eventualConsistencyCodes: eventualConsistencyCodes, startedAt: now)
+        return RetryToken(partition: partition, operation: operation, eventualConsistencyCodes: eventualConsistencyCodes,
+                          startedAt: now)
     }
 
     /// Decides about a failed attempt and, when retrying, charges the token (and the quota).
@@ -51,9 +55,12 @@ public final class RetryStrategy: Sendable {
         let (kind, decidedBy) = configuration.classification.decide(
             failure, eventualConsistencyCodes: token.eventualConsistencyCodes)
         return withPartition(token.partition, now: now) { partition in
-            // Every response feeds the limiter, retryable or not, as in botocore's needs-retry hook.
-            partition.limiter?.update(throttled: kind == .throttling, now: now)
-            if kind == .throttling { partition.stats.throttles += 1 }
+            // Every response feeds the API's limiter, retryable or not, as in botocore's needs-retry hook.
+            updateLimiter(&partition, token.operation, throttled: kind == .throttling, now: now)
+            if kind == .throttling {
+                partition.stats.throttles += 1
+                partition.stats.throttlesByOperation[token.operation, default: 0] += 1
+            }
             let decision: RetryDecision
             switch kind {
             case nil, .client?:
@@ -80,14 +87,14 @@ public final class RetryStrategy: Sendable {
     /// Sleeps the decided delay, then (adaptive mode) waits for the rate limiter. Cancellable.
     public func waitToRetry(_ token: RetryToken, after delay: Duration) async throws {
         try await clock.sleep(for: delay)
-        try await waitForSendCapacity(partition: token.partition)
+        try await waitForSendCapacity(partition: token.partition, operation: token.operation)
     }
 
     /// The operation succeeded: refund the quota and, in adaptive mode, let the rate grow.
     public func recordSuccess(_ token: RetryToken) {
         let now = clock.now()
         withPartition(token.partition, now: now) { partition in
-            partition.limiter?.update(throttled: false, now: now)
+            updateLimiter(&partition, token.operation, throttled: false, now: now)
             partition.quota.recordSuccess(lastRetryCost: token.lastQuotaCost)
             partition.stats.successes += 1
         }
@@ -141,14 +148,17 @@ public final class RetryStrategy: Sendable {
 
     // MARK: - Shared state
 
-    /// Adaptive mode: take a token from the partition's bucket, sleeping (outside the lock) until
-    /// one is there. The rate may change while we sleep, so the wait is recomputed each time.
-    private func waitForSendCapacity(partition name: String) async throws {
+    /// Adaptive mode: take a token from the API's bucket, sleeping (outside the lock) until one is
+    /// there. The rate may change while we sleep, so the wait is recomputed each time.
+    private func waitForSendCapacity(partition name: String, operation: String) async throws {
+        guard configuration.mode == .adaptive else { return }
         while true {
             try Task.checkCancellation()
             let now = clock.now()
             let wait: Double? = withPartition(name, now: now) { partition in
-                guard let wait = partition.limiter?.tryAcquire(now: now) else { return nil }
+                guard let wait = Self.withLimiter(&partition, operation, now: now, { $0.tryAcquire(now: now) }) else {
+                    return nil
+                }
                 partition.stats.rateLimiterWaits += 1
                 partition.stats.rateLimiterWaitSeconds += wait
                 return wait
@@ -161,19 +171,30 @@ public final class RetryStrategy: Sendable {
     private func withPartition<R: Sendable>(_ name: String, now: Double, _ body: (inout Partition) -> R) -> R {
         partitions.withLock { all in
             if all[name] == nil {
-                all[name] = Partition(
-                    quota: RetryQuota(costs: configuration.quota),
-                    limiter: configuration.mode == .adaptive ? ClientRateLimiter(now: now) : nil)
+                all[name] = Partition(quota: RetryQuota(costs: configuration.quota))
             }
             return body(&all[name]!)
         }
     }
 
+    /// Runs `body` on the API's limiter in place, making it on first use (under the lock, adaptive mode only).
+    private static func withLimiter<R>(_ partition: inout Partition, _ operation: String, now: Double,
+                                       _ body: (inout ClientRateLimiter) -> R) -> R {
+        if partition.limiters[operation] == nil { partition.limiters[operation] = ClientRateLimiter(now: now) }
+        return body(&partition.limiters[operation]!)
+    }
+
+    private func updateLimiter(_ partition: inout Partition, _ operation: String, throttled: Bool, now: Double) {
+        guard configuration.mode == .adaptive else { return }
+        Self.withLimiter(&partition, operation, now: now) { $0.update(throttled: throttled, now: now) }
+    }
+
     private static func snapshot(_ partition: Partition) -> RetryStatistics {
         var stats = partition.stats
         stats.availableQuota = partition.quota.available
-        stats.fillRate = partition.limiter?.fillRate
-        stats.measuredRate = partition.limiter?.measuredRate
+        stats.fillRate = partition.limiters[""]?.fillRate
+        stats.measuredRate = partition.limiters[""]?.measuredRate
+        stats.fillRateByOperation = partition.limiters.compactMapValues(\.fillRate)
         return stats
     }
 }

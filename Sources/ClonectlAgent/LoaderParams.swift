@@ -57,6 +57,18 @@ public struct LoaderParams: Equatable, Sendable {
         self.json = json
     }
 
+    /// What one command of a fleet carries: per-instance parameters keep only the entries of `ids` (a command
+    /// goes to at most 50 instances, and its loader must stay within Run Command's size limit); plain ones stay
+    /// as they are.
+    public func restricted(to ids: [String]) -> LoaderParams {
+        guard let byInstance = json["byInstance"]?.objectMembers else { return self }
+        let wanted = Set(ids)
+        return LoaderParams(uncheckedJSON: .object([
+            ("common", json["common"] ?? .object([])),
+            ("byInstance", .object(byInstance.filter { wanted.contains($0.0) })),
+        ]))
+    }
+
     /// The instance ids of a per-instance object, in order; empty for plain parameters.
     public var instanceIds: [String] { json["byInstance"]?.objectMembers?.map(\.0) ?? [] }
 

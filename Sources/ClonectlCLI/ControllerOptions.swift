@@ -31,11 +31,21 @@ public struct ControllerOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Only errors and the final result.")
     public var quiet = false
 
+    @Option(name: .customLong("max-poll-interval"),
+            help: "The longest wait, in seconds, between two polls of a guest command (default 20). Polls start quick and back off for long steps, never past this.")
+    public var maxPollInterval: Double?
+
     public init() {}
 
     public var output: OutputFormat { store.output }
 
     public func openLedger() throws -> Ledger { try store.openLedger() }
+
+    public func validate() throws {
+        if let seconds = maxPollInterval, !(1...3600).contains(seconds) {
+            throw ValidationError("--max-poll-interval must be 1 to 3600 seconds, got \(seconds)")
+        }
+    }
 
     public func payloadStore() throws -> PayloadStore {
         try PayloadStore(root: PayloadStore.locate(explicit: payloads))
@@ -68,6 +78,10 @@ struct Controller {
             waits.image.maxDelay = d * 4
             waits.agentOnline.minDelay = d
             waits.agentOnline.maxDelay = d * 4
+        }
+        if let seconds = options.maxPollInterval {
+            polling.maxDelay = .milliseconds(Int64(seconds * 1000))
+            polling.firstDelay = min(polling.firstDelay, polling.maxDelay)
         }
         let services = StepServices(ec2: session.ec2, ssm: session.ssm, waits: waits)
         return Controller(session: session, ledger: ledger, store: store, services: services,

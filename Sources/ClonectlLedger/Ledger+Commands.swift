@@ -30,20 +30,30 @@ extension Ledger {
 
     /// Inserts or updates one invocation (the latest poll wins).
     public func recordInvocation(_ i: InvocationRecord) throws {
+        try recordInvocations([i])
+    }
+
+    /// Inserts or updates invocations in one transaction (a poll round's page at once).
+    public func recordInvocations(_ list: [InvocationRecord]) throws {
+        guard !list.isEmpty else { return }
         try locked {
-            try database.execute("""
-                INSERT INTO invocations (command_id, instance_id, status, status_details, response_code, output, verdict,
-                                         result_json, started_at, finished_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (command_id, instance_id) DO UPDATE SET
-                    status = excluded.status, status_details = excluded.status_details,
-                    response_code = excluded.response_code, output = COALESCE(excluded.output, output),
-                    verdict = COALESCE(excluded.verdict, verdict), result_json = COALESCE(excluded.result_json, result_json),
-                    started_at = COALESCE(started_at, excluded.started_at),
-                    finished_at = COALESCE(excluded.finished_at, finished_at), updated_at = excluded.updated_at
-                """, [.text(i.commandId), .text(i.instanceId), .text(i.status), .optional(i.statusDetails),
-                      .optional(i.responseCode), .optional(i.output), .optional(i.verdict), .optional(i.resultJSON),
-                      .optional(i.startedAt), .optional(i.finishedAt), .text(i.updatedAt)])
+            try database.transaction {
+                for i in list {
+                    try database.execute("""
+                        INSERT INTO invocations (command_id, instance_id, status, status_details, response_code, output,
+                                                 verdict, result_json, started_at, finished_at, updated_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (command_id, instance_id) DO UPDATE SET
+                            status = excluded.status, status_details = excluded.status_details,
+                            response_code = excluded.response_code, output = COALESCE(excluded.output, output),
+                            verdict = COALESCE(excluded.verdict, verdict), result_json = COALESCE(excluded.result_json, result_json),
+                            started_at = COALESCE(started_at, excluded.started_at),
+                            finished_at = COALESCE(excluded.finished_at, finished_at), updated_at = excluded.updated_at
+                        """, [.text(i.commandId), .text(i.instanceId), .text(i.status), .optional(i.statusDetails),
+                              .optional(i.responseCode), .optional(i.output), .optional(i.verdict), .optional(i.resultJSON),
+                              .optional(i.startedAt), .optional(i.finishedAt), .text(i.updatedAt)])
+                }
+            }
         }
     }
 

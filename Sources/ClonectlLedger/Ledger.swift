@@ -170,7 +170,7 @@ public final class Ledger: @unchecked Sendable {
     /// The ledger's timestamp: ISO 8601 UTC with milliseconds. Every time the ledger holds is written this way.
     public static func format(_ date: Date) -> String { timestampFormatter().string(from: date) }
 
-    static func parse(_ text: String) -> Date? { timestampFormatter().date(from: text) }
+    public static func parse(_ text: String) -> Date? { timestampFormatter().date(from: text) }
 
     private static func timestampFormatter() -> ISO8601DateFormatter {
         let f = ISO8601DateFormatter()

@@ -6,19 +6,19 @@ import ClonectlPlan
 struct GuestCall: Sendable {
     let guest: GuestRunner
 
-    /// Runs `payload` on `instanceIds` (in commands of at most 50) and throws, naming each instance and why, unless
-    /// every one answered with a verified ok/changed envelope.
+    /// The plan's Run Command rate controls, for the steps that go to every clone.
+    static func rateControl(_ plan: Plan) -> RateControl {
+        RateControl(maxConcurrency: plan.postClone.maxConcurrency, maxErrors: plan.postClone.maxErrors)
+    }
+
+    /// Runs `payload` on `instanceIds` (in commands of at most 50, all at once) and throws, naming each instance
+    /// and why, unless every one answered with a verified ok/changed envelope.
     @discardableResult
     func require(_ payload: String, _ params: LoaderParams, on instanceIds: [String], step: StepName,
-                 context: StepContext) async throws -> [GuestOutcome] {
-        var all: [GuestOutcome] = []
-        for start in stride(from: 0, to: instanceIds.count, by: SSMClient.maxInstancesPerCommand) {
-            let group = Array(instanceIds[start..<min(start + SSMClient.maxInstancesPerCommand, instanceIds.count)])
-            let outcomes = try await guest.run(payload: payload, params: params, instanceIds: group, step: step.rawValue,
-                                               runId: context.runId, reuse: !context.rerun) { line in
-                context.progress(step, "\(payload): \(line)")
-            }
-            all += outcomes
+                 context: StepContext, rateControl: RateControl = .none) async throws -> [GuestOutcome] {
+        let all = try await guest.run(payload: payload, params: params, instanceIds: instanceIds, step: step.rawValue,
+                                      runId: context.runId, reuse: !context.rerun, rateControl: rateControl) { line in
+            context.progress(step, "\(payload): \(line)")
         }
         let failed = all.filter { !$0.succeeded }
         guard failed.isEmpty else {
@@ -26,7 +26,10 @@ struct GuestCall: Sendable {
                 let errors = o.envelope?.errors.joined(separator: "; ") ?? ""
                 return "\(o.instanceId): \(o.status)\(o.statusDetails.map { " (\($0))" } ?? ""), envelope \(o.verdict.rawValue): \(errors.isEmpty ? o.reason : errors)"
             }
-            throw WorkflowError.guest("\(payload) did not succeed on \(failed.count) instance(s):\n  " + reasons.joined(separator: "\n  ")
+            // A fleet's failures are listed up to a screenful; the ledger has every one.
+            let shown = reasons.prefix(20).joined(separator: "\n  ")
+                + (reasons.count > 20 ? "\n  ... and \(reasons.count - 20) more (clonectl history --step \(step.rawValue))" : "")
+            throw WorkflowError.guest("\(payload) did not succeed on \(failed.count) of \(all.count) instance(s):\n  " + shown
                                       + "\n  see `clonectl show \(failed[0].commandId)` for the full output")
         }
         return all

@@ -22,19 +22,43 @@ public struct GuestOutcome: Sendable {
     }
 }
 
-/// Runs a payload on instances through Run Command: builds the hash-checked loader, sends it once, polls with
-/// ListCommandInvocations (GetCommandInvocation only when 2,500 characters were not enough), verifies each envelope,
-/// and records command and invocations in the ledger. A step that already has a verified result is not sent again;
-/// a command that was sent but not seen to finish is polled again, not re-sent.
+/// Run Command's rate controls for each command (SendCommand `MaxConcurrency` / `MaxErrors`). They apply per
+/// command of at most 50 instances, as Run Command applies them; a percentage therefore holds fleet-wide.
+public struct RateControl: Sendable, Equatable {
+    public var maxConcurrency: String?
+    public var maxErrors: String?
+    public init(maxConcurrency: String? = nil, maxErrors: String? = nil) {
+        self.maxConcurrency = maxConcurrency
+        self.maxErrors = maxErrors
+    }
+    public static let none = RateControl()
+}
+
+/// Runs a payload on any number of instances through Run Command: one hash-checked loader and one SendCommand
+/// per group of at most 50 instances (each group carrying only its own instances' parameters), every group sent
+/// and polled at once. Each command is polled with ListCommandInvocations (one page per 50 invocations per
+/// round); GetCommandInvocation only when 2,500 characters were not a complete envelope. Each envelope is
+/// verified, and command and invocations are recorded in the ledger. A group that already has a verified
+/// result is not sent again; a command that was sent but not seen to finish is polled again, not re-sent.
 public struct GuestRunner: Sendable {
     public struct Polling: Sendable {
+        /// The first poll of a command comes this soon after it was sent.
         public var firstDelay: Duration = .seconds(2)
+        /// The operator's bound: no poll interval is ever longer than this (`--max-poll-interval`).
         public var maxDelay: Duration = .seconds(20)
+        /// Between the two, the interval is this share of the time the command has run: a host name change with
+        /// its reboot is polled every couple of seconds, a 20-minute Sysprep every `maxDelay`.
+        public var backoffShare = 0.25
         /// Run Command's delivery timeout (SendCommand TimeoutSeconds).
         public var deliveryTimeoutSeconds = 600
         /// How long the whole command may take before clonectl gives up on it.
         public var overallTimeout: Duration = .seconds(2 * 3600)
         public init() {}
+
+        /// The wait before the next poll of a command that has been running for `elapsed`.
+        public func delay(afterRunning elapsed: Duration) -> Duration {
+            min(maxDelay, max(firstDelay, elapsed * backoffShare))
+        }
     }
 
     let ssm: SSMClient
@@ -51,39 +75,111 @@ public struct GuestRunner: Sendable {
 
     /// Runs `payload` (NAME or NAME@VERSION) on `instanceIds` with `params`, for `step` of `runId` (nil for a lone
     /// `clonectl step`). `reuse`: take an earlier verified result of the same step instead of sending again.
+    /// Returns one outcome per instance, in the order given. When a group could not be sent or polled, the other
+    /// groups still run to the end (and are recorded) before the first such error is thrown.
     public func run(payload reference: String, params: LoaderParams, instanceIds: [String], step: String,
-                    runId: String?, reuse: Bool = true,
+                    runId: String?, reuse: Bool = true, rateControl: RateControl = .none,
                     progress: (@Sendable (String) -> Void)? = nil) async throws -> [GuestOutcome] {
-        guard !instanceIds.isEmpty, instanceIds.count <= SSMClient.maxInstancesPerCommand else {
-            throw WorkflowError.precondition("a guest step goes to 1 to 50 instances per command, got \(instanceIds.count)")
+        guard !instanceIds.isEmpty else { throw WorkflowError.precondition("a guest step needs at least one instance") }
+        guard Set(instanceIds).count == instanceIds.count else {
+            throw WorkflowError.precondition("an instance is named twice for \(reference); name each once")
         }
         let entry = try store.resolve(reference)
-        if let runId, reuse, let earlier = try earlierCommand(runId: runId, step: step, payload: entry.name, instanceIds: instanceIds) {
+        let size = SSMClient.maxInstancesPerCommand
+        let groups = stride(from: 0, to: instanceIds.count, by: size).map {
+            Array(instanceIds[$0..<min($0 + size, instanceIds.count)])
+        }
+        let results = await withTaskGroup(of: (Int, Result<[GuestOutcome], any Error>).self) { tasks in
+            // Sends go one after another (SendCommand is paced by its own rate limiter); each group's polling
+            // starts as soon as its command is out.
+            for (index, group) in groups.enumerated() {
+                let work: Result<GroupWork, any Error>
+                do {
+                    try Task.checkCancellation()
+                    work = .success(try await prepare(entry, params: params.restricted(to: group), group: group,
+                                                      step: step, runId: runId, reuse: reuse,
+                                                      rateControl: rateControl, progress: progress))
+                } catch {
+                    work = .failure(error)
+                }
+                tasks.addTask {
+                    do {
+                        switch try work.get() {
+                        case .done(let outcomes): return (index, .success(outcomes))
+                        case .poll(let record): return (index, .success(try await poll(record, progress: progress)))
+                        }
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            var ordered = [Result<[GuestOutcome], any Error>?](repeating: nil, count: groups.count)
+            for await (index, result) in tasks { ordered[index] = result }
+            return ordered
+        }
+        var outcomes: [GuestOutcome] = []
+        outcomes.reserveCapacity(instanceIds.count)
+        for result in results {
+            switch result {
+            case .success(let some)?: outcomes += some
+            case .failure(let error)?: throw error
+            case nil: throw WorkflowError.invariant("a command group of \(entry.name) ended without a result")
+            }
+        }
+        return outcomes
+    }
+
+    /// What a group needs: an earlier verified success that stands, or a command to poll.
+    enum GroupWork: Sendable {
+        case done([GuestOutcome])
+        case poll(CommandRecord)
+    }
+
+    /// An earlier command of the same step to resume or to take as done; otherwise a new one, sent and recorded.
+    func prepare(_ entry: Manifest.Payload, params: LoaderParams, group: [String], step: String, runId: String?,
+                 reuse: Bool, rateControl: RateControl,
+                 progress: (@Sendable (String) -> Void)?) async throws -> GroupWork {
+        if let runId, reuse, let earlier = try earlierCommand(runId: runId, step: step, payload: entry.name, instanceIds: group) {
             let judged = try ledger.invocations(commandId: earlier.commandId).filter { $0.verdict != nil }
             if judged.count < earlier.instanceIds.count {
                 // Sent before a crash and not seen to finish: poll it, never send it twice.
                 progress?("resuming command \(earlier.commandId) sent at \(earlier.sentAt)")
-                return try await poll(earlier, progress: progress)
+                return .poll(earlier)
             }
             let outcomes = try await poll(earlier, progress: nil)
             if outcomes.allSatisfy(\.succeeded) {
                 progress?("already done by command \(earlier.commandId) (verified); not sent again")
-                return outcomes
+                return .done(outcomes)
             }
             // It finished and failed somewhere: a resumed run tries again with a new command.
         }
         let loader = try LoaderBuilder.build(store: store, reference: "\(entry.name)@\(entry.version)", params: params)
-        let command = try await ssm.sendCommand(SendCommandInput(
-            instanceIds: instanceIds, parameters: ["commands": [loader.text]],
+        let command = try await send(SendCommandInput(
+            instanceIds: group, parameters: ["commands": [loader.text]],
             comment: String("clonectl \(step) \(entry.name)@\(entry.version)".prefix(100)),
-            timeoutSeconds: polling.deliveryTimeoutSeconds))
+            timeoutSeconds: polling.deliveryTimeoutSeconds,
+            maxConcurrency: rateControl.maxConcurrency, maxErrors: rateControl.maxErrors))
         let record = CommandRecord(
             commandId: command.commandId, runId: runId, step: step, payload: entry.name, version: entry.version,
-            payloadSha256: loader.record.payloadSha256, nonce: loader.record.nonce, instanceIds: instanceIds,
+            payloadSha256: loader.record.payloadSha256, nonce: loader.record.nonce, instanceIds: group,
             parametersJSON: loader.record.paramsJSON, sentAt: Self.now())
         try ledger.recordCommand(record)
-        progress?("sent \(entry.name)@\(entry.version) as command \(command.commandId) to \(instanceIds.count) instance(s)")
-        return try await poll(record, progress: progress)
+        progress?("sent \(entry.name)@\(entry.version) as command \(command.commandId) to \(group.count) instance(s)")
+        return .poll(record)
+    }
+
+    /// SendCommand, sent again later when Run Command throttled it beyond the retry strategy's attempts: a
+    /// throttled call was refused, not carried out, so no command exists twice.
+    func send(_ input: SendCommandInput) async throws -> SSMCommand {
+        var throttled = 0
+        while true {
+            do {
+                return try await ssm.sendCommand(input)
+            } catch let error as AWSError where error.isThrottling && throttled < Waiter.maxTransientFailures {
+                throttled += 1
+                try await Task.sleep(for: polling.firstDelay * throttled)
+            }
+        }
     }
 
     /// The newest command of this step that covers the same instances; nil when it must be sent anew.
@@ -92,18 +188,25 @@ public struct GuestRunner: Sendable {
             .first { $0.payload == payload && Set($0.instanceIds) == Set(instanceIds) }
     }
 
-    /// Polls until every instance's invocation is terminal, then verifies and records each.
+    /// Polls one command until every instance's invocation is terminal, then verifies and records each. The
+    /// interval grows with the time the command has run (`Polling.delay`); the ledger is written when an
+    /// invocation's status changes, once per page.
     func poll(_ command: CommandRecord, progress: (@Sendable (String) -> Void)?) async throws -> [GuestOutcome] {
         var outcomes: [String: GuestOutcome] = [:]
+        var seenStatus: [String: String] = [:]
         // Invocations the ledger already holds as verified need no more polling.
-        for inv in try ledger.invocations(commandId: command.commandId) where inv.verdict == Verdict.verified.rawValue {
-            if let output = inv.output {
+        for inv in try ledger.invocations(commandId: command.commandId) {
+            seenStatus[inv.instanceId] = inv.status
+            if inv.verdict == Verdict.verified.rawValue, let output = inv.output {
                 outcomes[inv.instanceId] = judge(command, instanceId: inv.instanceId, status: inv.status,
                                                  details: inv.statusDetails, code: inv.responseCode, output: output)
             }
         }
         let clock = ContinuousClock()
         let deadline = clock.now + polling.overallTimeout
+        // A resumed command has been running since it was sent.
+        let alreadyRunning = Ledger.parse(command.sentAt).map { max(0, Date().timeIntervalSince($0)) } ?? 0
+        let started = clock.now - .milliseconds(Int64(alreadyRunning * 1000))
         var delay = polling.firstDelay
         var notYetListed = 0
         var transientFailures = 0
@@ -121,11 +224,16 @@ public struct GuestRunner: Sendable {
                 continue
             }
             if invocations.isEmpty { notYetListed += 1 }
+            var changed: [InvocationRecord] = []
+            var finished: [GuestOutcome] = []
             for inv in invocations where outcomes[inv.instanceId] == nil {
                 guard let status = inv.invocationStatus, status.isTerminal else {
-                    try ledger.recordInvocation(InvocationRecord(commandId: command.commandId, instanceId: inv.instanceId,
-                                                                 status: inv.status, statusDetails: inv.statusDetails,
-                                                                 updatedAt: Self.now()))
+                    if seenStatus[inv.instanceId] != inv.status {
+                        seenStatus[inv.instanceId] = inv.status
+                        changed.append(InvocationRecord(commandId: command.commandId, instanceId: inv.instanceId,
+                                                        status: inv.status, statusDetails: inv.statusDetails,
+                                                        updatedAt: Self.now()))
+                    }
                     continue
                 }
                 let plugin = inv.commandPlugins?.first
@@ -139,23 +247,28 @@ public struct GuestRunner: Sendable {
                     outcome = judge(command, instanceId: inv.instanceId, status: full.status, details: full.statusDetails,
                                     code: full.responseCode, output: output)
                 }
-                try ledger.recordInvocation(InvocationRecord(
+                changed.append(InvocationRecord(
                     commandId: command.commandId, instanceId: inv.instanceId, status: outcome.status,
                     statusDetails: outcome.statusDetails, responseCode: outcome.responseCode, output: output,
                     verdict: outcome.verdict.rawValue, resultJSON: outcome.envelope.map { CanonicalJSON.encode($0.json) },
                     finishedAt: Self.now(), updatedAt: Self.now()))
-                progress?("\(inv.instanceId): \(outcome.status), envelope \(outcome.verdict.rawValue)")
-                outcomes[inv.instanceId] = outcome
+                finished.append(outcome)
+            }
+            // Recorded before they count as seen: a crash here means they are polled again, not lost.
+            try ledger.recordInvocations(changed)
+            for outcome in finished {
+                progress?("\(outcome.instanceId): \(outcome.status), envelope \(outcome.verdict.rawValue)")
+                outcomes[outcome.instanceId] = outcome
             }
             if outcomes.count == command.instanceIds.count { break }
             if notYetListed > 30 {
                 throw WorkflowError.guest("command \(command.commandId) lists no invocations after \(notYetListed) polls")
             }
+            delay = polling.delay(afterRunning: clock.now - started)
             guard clock.now + delay < deadline else {
                 throw WorkflowError.guest("command \(command.commandId) did not finish on every instance within \(polling.overallTimeout); it is recorded, so `clonectl run` can resume polling it")
             }
             try await Task.sleep(for: delay)
-            delay = min(delay * 3 / 2, polling.maxDelay)
         }
         return command.instanceIds.compactMap { outcomes[$0] }
     }

@@ -17,11 +17,14 @@ struct InstanceLauncher: Sendable {
         return instance.instanceId
     }
 
-    /// Waits for `running`, then for the SSM agent.
-    func waitUntilManaged(_ id: String, step: StepName, context: StepContext) async throws {
-        try await services.ec2.waitForInstances([id], toBe: .running, configuration: services.waits.instance) { state in
+    /// Waits for `running`, then for the SSM agents, of one instance or a fleet.
+    func waitUntilManaged(_ ids: [String], step: StepName, context: StepContext) async throws {
+        guard !ids.isEmpty else { return }
+        try await services.ec2.waitForInstances(ids, toBe: .running, configuration: services.waits.instance) { state in
             context.progress(step, state)
         }
-        try await services.waitForAgent(id) { state in context.progress(step, "\(id): \(state)") }
+        try await services.waitForAgents(ids) { state in
+            context.progress(step, ids.count == 1 ? "\(ids[0]): \(state)" : state)
+        }
     }
 }

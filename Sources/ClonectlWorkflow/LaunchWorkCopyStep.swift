@@ -33,7 +33,7 @@ public struct LaunchWorkCopyStep: WorkflowStep {
         }
         guard let id = state.workCopyInstanceId else { return }
         context.progress(name, "work copy \(id)")
-        try await launcher.waitUntilManaged(id, step: name, context: context)
+        try await launcher.waitUntilManaged([id], step: name, context: context)
     }
 
     public func cleanup(_ context: StepContext, _ state: RunState) async throws {

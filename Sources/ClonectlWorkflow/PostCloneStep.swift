@@ -44,7 +44,8 @@ public struct PostCloneStep: WorkflowStep {
         guard !state.clones.isEmpty else { throw WorkflowError.precondition("no clones yet: run launch-clones first") }
         for call in Self.calls(context.plan, state) where !call.byInstance.isEmpty {
             let params = try LoaderParams.perInstance(common: [], byInstance: call.byInstance)
-            try await self.call.require(call.payload, params, on: call.byInstance.map(\.0), step: name, context: context)
+            try await self.call.require(call.payload, params, on: call.byInstance.map(\.0), step: name, context: context,
+                                        rateControl: GuestCall.rateControl(context.plan))
         }
     }
 

@@ -25,7 +25,7 @@ public struct RestoreSourceStep: WorkflowStep {
                 try await services.ec2.waitForInstances([id], toBe: .stopped, configuration: services.waits.instance)
                 _ = try await services.ec2.startInstances([id])
             }
-            try await InstanceLauncher(services: services).waitUntilManaged(id, step: name, context: context)
+            try await InstanceLauncher(services: services).waitUntilManaged([id], step: name, context: context)
             state.sourceStoppedByUs = false
             try context.checkpoint(state)
         }

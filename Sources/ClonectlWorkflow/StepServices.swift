@@ -23,14 +23,28 @@ public struct StepServices: Sendable {
 
     /// Waits until the instance's SSM agent is Online (Run Command can reach it).
     public func waitForAgent(_ instanceId: String, progress: (@Sendable (String) -> Void)? = nil) async throws {
-        _ = try await Waiter.wait("the SSM agent on \(instanceId) to come online", configuration: waits.agentOnline,
+        try await waitForAgents([instanceId], progress: progress)
+    }
+
+    /// Waits until every instance's SSM agent is Online: one DescribeInstanceInformation per 50 ids per round.
+    public func waitForAgents(_ ids: [String], progress: (@Sendable (String) -> Void)? = nil) async throws {
+        let named = ids.count == 1 ? "the SSM agent on \(ids[0])" : "the SSM agents on \(ids.count) instances"
+        _ = try await Waiter.wait("\(named) to come online", configuration: waits.agentOnline,
                                   progress: progress) { () async throws -> WaitState<Bool> in
-            let info = try await ssm.describeAllInstanceInformation(
-                filters: [InstanceInformationFilter(key: "InstanceIds", values: [instanceId])])
-            guard let mine = info.first(where: { $0.instanceId == instanceId }) else {
-                return .pending("not registered with SSM yet")
+            var ping: [String: String] = [:]
+            for start in stride(from: 0, to: ids.count, by: SSMClient.maxInstancesPerCommand) {
+                let chunk = Array(ids[start..<min(start + SSMClient.maxInstancesPerCommand, ids.count)])
+                let info = try await ssm.describeAllInstanceInformation(
+                    filters: [InstanceInformationFilter(key: "InstanceIds", values: chunk)])
+                for item in info { ping[item.instanceId] = item.pingStatus ?? "unknown" }
             }
-            return mine.pingStatus == "Online" ? .done(true) : .pending("agent \(mine.pingStatus ?? "unknown")")
+            let waiting = ids.compactMap { id -> String? in
+                guard let status = ping[id] else { return "\(id) not registered with SSM yet" }
+                return status == "Online" ? nil : "\(id) agent \(status)"
+            }
+            guard !waiting.isEmpty else { return .done(true) }
+            return .pending(ids.count == 1 ? String(waiting[0].drop(while: { $0 != " " }).dropFirst())
+                                           : Waiter.summary(waiting, of: ids.count))
         }
     }
 }

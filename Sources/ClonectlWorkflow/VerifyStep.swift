@@ -20,7 +20,8 @@ public struct VerifyStep: WorkflowStep {
             return (id, p)
         }
         let outcomes = try await call.require("verify", try LoaderParams.perInstance(common: [], byInstance: byInstance),
-                                              on: clones.map(\.1), step: name, context: context)
+                                              on: clones.map(\.1), step: name, context: context,
+                                              rateControl: GuestCall.rateControl(context.plan))
         var problems: [String] = []
         for outcome in outcomes {
             let facts = outcome.envelope?.facts

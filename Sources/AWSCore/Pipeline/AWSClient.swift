@@ -89,7 +89,7 @@ public final class AWSClient: Sendable {
     public func perform(operation: String, body: [UInt8], headers: [HTTPHeader],
                         eventualConsistency: Set<String> = [], idempotent: Bool = true) async throws -> HTTPResponse {
         try await retry.run(
-            partition: service.id, eventualConsistencyCodes: eventualConsistency,
+            partition: service.id, operation: operation, eventualConsistencyCodes: eventualConsistency,
             describe: { error in
                 guard let error = error as? AWSError else { return nil }
                 // A call without a client token whose request may have arrived (the answer was lost) is not

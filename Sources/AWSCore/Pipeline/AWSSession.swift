@@ -21,7 +21,10 @@ public final class AWSSession: Sendable {
         transport = try CurlTransport(configuration: CurlTransportConfiguration(
             caBundlePath: network.caBundlePath, proxy: network.httpsProxy, httpProxy: network.httpProxy,
             noProxy: network.noProxy.isEmpty ? nil : network.noProxy.joined(separator: ",")))
-        var retryConfiguration = RetryConfiguration(mode: settings.retryMode == .adaptive ? .adaptive : .standard)
+        // Unless the operator chose a retry mode, every API is paced adaptively: fleet work sends many calls of one
+        // API at once, and a throttled API should slow down by itself without starving the others.
+        let adaptive = settings.retryMode == .adaptive || !settings.retryModeExplicit
+        var retryConfiguration = RetryConfiguration(mode: adaptive ? .adaptive : .standard)
         if let attempts = settings.maxAttempts { retryConfiguration.maxAttempts = attempts }
         retry = try RetryStrategy(configuration: retryConfiguration)
 

@@ -83,6 +83,12 @@ public struct AWSError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The service refused the call for its rate (ThrottlingException, RequestLimitExceeded...): the call was not
+    /// carried out, so sending it again later is safe even for a call that creates something.
+    public var isThrottling: Bool {
+        attemptFailure.map { RetryClassification().classify($0) == .throttling } ?? false
+    }
+
     /// The failure as the retry strategy judges it; nil for errors that are not attempt failures.
     var attemptFailure: AttemptFailure? {
         switch kind {

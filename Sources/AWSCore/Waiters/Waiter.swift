@@ -34,6 +34,13 @@ public enum Waiter {
     /// Consecutive polls that may fail transiently before the wait gives up with that error.
     public static let maxTransientFailures = 5
 
+    /// What a fleet wait is still waiting for, short enough for one progress line: every item up to 5, else the
+    /// count and the first 3.
+    public static func summary(_ waiting: [String], of total: Int) -> String {
+        guard waiting.count > 5 else { return waiting.joined(separator: ", ") }
+        return "\(waiting.count) of \(total) still waiting: " + waiting.prefix(3).joined(separator: ", ") + ", ..."
+    }
+
     /// Polls until `poll` answers done or failed, or the timeout passes. Errors thrown by `poll` end the wait
     /// (the client has already retried what is retryable). Cancellation stops it at once.
     public static func wait<T: Sendable>(_ what: String, configuration: WaiterConfiguration,

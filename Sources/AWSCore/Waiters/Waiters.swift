@@ -1,15 +1,20 @@
 /// The waiters clonectl needs: instance state, image state, command completion.
 extension EC2Client {
     /// Waits until every instance is in `target`. Fails at once when one reaches a state it cannot leave for `target`
-    /// (terminated while waiting for running or stopped).
+    /// (terminated while waiting for running or stopped). A fleet is described 200 ids per call.
     @discardableResult
     public func waitForInstances(_ ids: [String], toBe target: InstanceStateName,
                                  configuration: WaiterConfiguration = .instanceState,
                                  progress: (@Sendable (String) -> Void)? = nil) async throws -> [EC2Instance] {
-        try await Waiter.wait("instances \(ids.joined(separator: ", ")) to be \(target.rawValue)",
-                              configuration: configuration, progress: progress) {
-            let instances = try await describeAllInstances(instanceIds: ids, afterCreate: true)
-            let byId = Dictionary(instances.map { ($0.instanceId, $0) }, uniquingKeysWith: { a, _ in a })
+        let named = ids.count <= 3 ? "instances \(ids.joined(separator: ", "))" : "\(ids.count) instances"
+        return try await Waiter.wait("\(named) to be \(target.rawValue)", configuration: configuration, progress: progress) {
+            var byId: [String: EC2Instance] = [:]
+            for start in stride(from: 0, to: ids.count, by: Self.maxIdsPerDescribe) {
+                let chunk = Array(ids[start..<min(start + Self.maxIdsPerDescribe, ids.count)])
+                for instance in try await describeAllInstances(instanceIds: chunk, afterCreate: true) where byId[instance.instanceId] == nil {
+                    byId[instance.instanceId] = instance
+                }
+            }
             var waiting: [String] = []
             for id in ids {
                 guard let instance = byId[id] else { waiting.append("\(id) not visible yet"); continue }
@@ -19,9 +24,12 @@ extension EC2Client {
                 }
                 waiting.append("\(id) \(instance.state)")
             }
-            return waiting.isEmpty ? .done(ids.compactMap { byId[$0] }) : .pending(waiting.joined(separator: ", "))
+            return waiting.isEmpty ? .done(ids.compactMap { byId[$0] }) : .pending(Waiter.summary(waiting, of: ids.count))
         }
     }
+
+    /// Instance ids per DescribeInstances call in a fleet wait.
+    public static let maxIdsPerDescribe = 200
 
     /// Waits until the image is `available`; fails when it is `failed`, `invalid`, `error` or `deregistered`.
     @discardableResult
