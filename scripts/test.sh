@@ -12,7 +12,7 @@ export AWS_EC2_METADATA_DISABLED=true
 swift build --build-tests
 # The end-to-end suites start many servers and controllers; they run in a process of their own, so their load does
 # not starve the timing-sensitive transport and retry tests of the first run.
-e2e='EndToEndTests|ResumeEndToEndTests|FaultEndToEndTests'
+e2e='EndToEndTests|ResumeEndToEndTests|FaultEndToEndTests|FleetEndToEndTests'
 swift test --skip "$e2e"
 swift test --filter "$e2e"
 if compgen -G "tests/test_*.py" >/dev/null; then

@@ -42,11 +42,12 @@ import Testing
         let home = try TempHome()
         let defaults = try settings(home)
         #expect(defaults.retryMode == .standard && defaults.maxAttempts == nil)
+        #expect(!defaults.retryModeExplicit, "unset: the session paces every API adaptively")
         try home.writeConfig("[default]\nretry_mode = adaptive\nmax_attempts = 7\n")
         let fromFile = try settings(home)
-        #expect(fromFile.retryMode == .adaptive && fromFile.maxAttempts == 7)
+        #expect(fromFile.retryMode == .adaptive && fromFile.maxAttempts == 7 && fromFile.retryModeExplicit)
         let fromEnv = try settings(home, ["AWS_RETRY_MODE": "legacy", "AWS_MAX_ATTEMPTS": "2"])
-        #expect(fromEnv.retryMode == .legacy && fromEnv.maxAttempts == 2)
+        #expect(fromEnv.retryMode == .legacy && fromEnv.maxAttempts == 2 && fromEnv.retryModeExplicit)
         #expect(await expectConfigError(.invalidValue) { _ = try settings(home, ["AWS_RETRY_MODE": "turbo"]) }
             .contains("standard, adaptive or legacy"))
         #expect(await expectConfigError(.invalidValue) { _ = try settings(home, ["AWS_MAX_ATTEMPTS": "0"]) }

@@ -63,6 +63,25 @@ import Testing
         #expect(throws: AgentError.self) { try LoaderParams(json: try JSONParser.parse(#"{"common":{},"byInstance":{"i-0abc1234":{}},"X":1}"#)) }
     }
 
+    @Test func aFleetCommandCarriesOnlyItsOwnInstancesParameters() throws {
+        // 120 clones: the parameters of the whole fleet would not fit one loader; each command of 50 carries its own.
+        let ids = (0..<120).map { String(format: "i-0abc1234def5%05x", $0) }
+        let all = try LoaderParams.perInstance(common: [("Restart", .bool(false))],
+                                               byInstance: ids.map { ($0, [("NewName", .string("N\($0.suffix(5))"))]) })
+        let group = Array(ids[50..<100])
+        let mine = all.restricted(to: group)
+        #expect(mine.instanceIds == group)
+        #expect(mine.json["common"]?["Restart"] == .bool(false))
+        #expect(mine.json["byInstance"]?[ids[60]]?["NewName"] == all.json["byInstance"]?[ids[60]]?["NewName"])
+        #expect(mine.json["byInstance"]?[ids[0]] == nil)
+        let cmd = try LoaderBuilder.build(store: try AgentFixtures.store(), reference: "hostname@1.1.0", params: mine,
+                                          nonce: Self.nonce)
+        #expect(cmd.size < LoaderBuilder.maxCharacters)
+        // Plain parameters go to every instance as they are.
+        let plain = try LoaderParams.plain([("TimeZoneId", .string("UTC"))])
+        #expect(plain.restricted(to: group) == plain)
+    }
+
     @Test(arguments: ["Password", "AdminPassword", "ApiToken", "Credential", "ClientSecret", "password"])
     func secretLookingParamsAreRefused(_ key: String) throws {
         let value = "hunter2-do-not-echo"

@@ -1,0 +1,38 @@
+import Testing
+@testable import ClonectlWorkflow
+
+/// The poll interval: quick at first, backing off with the time a command has run, never past the operator's bound.
+@Suite struct GuestPollingTests {
+    @Test func quickAtFirstThenProportionalThenBounded() {
+        let polling = GuestRunner.Polling()
+        #expect(polling.delay(afterRunning: .zero) == .seconds(2))
+        #expect(polling.delay(afterRunning: .seconds(6)) == .seconds(2), "a short step is polled every 2 s")
+        #expect(polling.delay(afterRunning: .seconds(40)) == .seconds(10), "a quarter of the time it has run")
+        #expect(polling.delay(afterRunning: .seconds(1800)) == .seconds(20), "a 30-minute Sysprep: the bound")
+    }
+
+    @Test func theOperatorsBoundWins() {
+        var polling = GuestRunner.Polling()
+        polling.maxDelay = .seconds(5)
+        #expect(polling.delay(afterRunning: .seconds(3600)) == .seconds(5))
+        polling.firstDelay = .milliseconds(100)
+        polling.maxDelay = .milliseconds(400)
+        #expect(polling.delay(afterRunning: .zero) == .milliseconds(100))
+        #expect(polling.delay(afterRunning: .seconds(1)) == .milliseconds(250))
+        #expect(polling.delay(afterRunning: .seconds(10)) == .milliseconds(400))
+    }
+
+    @Test func everyDelayOfALongRunStaysWithinTheBounds() {
+        let polling = GuestRunner.Polling()
+        var elapsed = Duration.zero
+        var polls = 0
+        while elapsed < .seconds(3600) {
+            let d = polling.delay(afterRunning: elapsed)
+            #expect(d >= polling.firstDelay && d <= polling.maxDelay)
+            elapsed += d
+            polls += 1
+        }
+        // An hour-long step costs about 3600/20 polls plus the quick start, not 3600/2.
+        #expect(polls < 200, "\(polls) polls in an hour")
+    }
+}
