@@ -1,53 +1,136 @@
 import ArgumentParser
 import Foundation
 import ClonectlAgent
+import ClonectlPlan
 import ClonectlWorkflow
 
-/// `clonectl step NAME --instance ID`: one guest step on any instance, verified and recorded, outside any run.
+/// `clonectl step NAME --instance ID`: one guest step on any instances (one or a fleet), verified and recorded,
+/// outside any run.
 public struct StepCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "step",
         abstract: "Run one guest step (a payload) on instances, verify its result and record it.",
-        discussion: "Examples: clonectl step verify --instance i-0abc...; clonectl step hostname --instance i-0abc... --param NewName=APP02")
+        discussion: """
+            Examples: clonectl step verify --instance i-0abc...; clonectl step hostname --instance i-0abc... --param NewName=APP02;
+            clonectl step time-zone --targets fleet.txt --param TimeZoneId="Tokyo Standard Time" --max-concurrency 10%.
+            A targets file has one instance per line, optionally followed by its own K=V parameters
+            (i-0abc... NewName=APP02); # starts a comment. Instances go in commands of 50, all at once.
+            """)
 
     @Argument(help: "The payload name (see `clonectl payloads list`).") public var name: String
-    @Option(help: "Target instance (repeatable, at most 50).") public var instance: [String] = []
+    @Option(help: "Target instance (repeatable).") public var instance: [String] = []
+    @Option(help: "A file of target instances, one per line, each optionally with its own K=V parameters.")
+    public var targets: String?
     @Option(help: "Payload version (default: the latest).") public var version: String?
-    @Option(help: "A parameter K=V (repeatable). V is read as JSON when it is a JSON array, number or boolean.")
+    @Option(help: "A parameter K=V for every instance (repeatable). V is read as JSON when it is a JSON array, number or boolean.")
     public var param: [String] = []
+    @Option(name: .customLong("max-concurrency"), help: "Run Command MaxConcurrency per command of 50 (a count or a percentage).")
+    public var maxConcurrency: String?
+    @Option(name: .customLong("max-errors"), help: "Run Command MaxErrors per command of 50 (a count or a percentage).")
+    public var maxErrors: String?
     @OptionGroup public var options: ControllerOptions
     public init() {}
 
     public func validate() throws {
-        guard !instance.isEmpty, instance.count <= 50 else { throw ValidationError("give 1 to 50 --instance ids") }
+        guard !instance.isEmpty || targets != nil else { throw ValidationError("give --instance ids or a --targets file") }
         for id in instance where !id.hasPrefix("i-") { throw ValidationError("'\(id)' is not an instance id (i-...)") }
         for p in param where !p.contains("=") { throw ValidationError("--param '\(p)' must be NAME=VALUE") }
+        if let v = maxConcurrency, let problem = RunCommandRateControl.maxConcurrencyProblem(v) {
+            throw ValidationError("--max-concurrency: \(problem)")
+        }
+        if let v = maxErrors, let problem = RunCommandRateControl.maxErrorsProblem(v) {
+            throw ValidationError("--max-errors: \(problem)")
+        }
     }
 
     public func run() async throws {
-        let members: [(String, JSONValue)] = param.map { p in
-            let key = String(p[..<p.firstIndex(of: "=")!])
-            let raw = String(p[p.index(after: p.firstIndex(of: "=")!)...])
-            let parsed = (try? JSONParser.parse(raw)).flatMap { v -> JSONValue? in
-                switch v { case .array, .int, .bool, .number: return v; default: return nil }
-            }
-            return (key, parsed ?? .string(raw))
+        let common = param.map(Self.member)
+        let fleet: [(String, [(String, JSONValue)])]
+        do {
+            fleet = try instance.map { ($0, []) } + (targets.map(Self.readTargets) ?? [])
+        } catch let error as ValidationError {
+            FileHandle.standardError.write(Data("\(error.message)\n".utf8))
+            throw ExitCode.validationFailure
+        }
+        var seen = Set<String>()
+        for (id, _) in fleet where !seen.insert(id).inserted {
+            FileHandle.standardError.write(Data("\(id) is named twice (in --instance or --targets); name each instance once\n".utf8))
+            throw ExitCode.validationFailure
         }
         let params: LoaderParams
-        do { params = try LoaderParams.plain(members) } catch { throw ValidationError("\(error)") }
+        do {
+            params = fleet.contains(where: { !$0.1.isEmpty })
+                ? try LoaderParams.perInstance(common: common, byInstance: fleet)
+                : try LoaderParams.plain(common)
+        } catch { throw ValidationError("\(error)") }
         let controller = try Controller.open(options)
         defer { controller.close() }
         let reference = version.map { "\(name)@\($0)" } ?? name
         let quiet = options.quiet
-        let outcomes = try await controller.guest.run(payload: reference, params: params, instanceIds: instance,
-                                                      step: "step:\(name)", runId: nil, reuse: false) { line in
+        let outcomes = try await controller.guest.run(
+            payload: reference, params: params, instanceIds: fleet.map(\.0), step: "step:\(name)", runId: nil,
+            reuse: false, rateControl: RateControl(maxConcurrency: maxConcurrency, maxErrors: maxErrors)) { line in
             if !quiet { print(line) }
         }
         for o in outcomes {
             let status = o.envelope?.status.rawValue ?? "-"
             print("\(o.instanceId): \(o.status), envelope \(o.verdict.rawValue), result \(status)\(o.envelope.map { $0.errors.isEmpty ? "" : ": " + $0.errors.joined(separator: "; ") } ?? ": " + o.reason)")
         }
-        print("command \(outcomes.first?.commandId ?? "?") (details: clonectl show \(outcomes.first?.commandId ?? "?"))")
-        if !outcomes.allSatisfy(\.succeeded) { throw ExitCodes.failed }
+        var commands: [String] = []
+        for o in outcomes where !commands.contains(o.commandId) { commands.append(o.commandId) }
+        for id in commands { print("command \(id) (details: clonectl show \(id))") }
+        let failed = outcomes.filter { !$0.succeeded }.count
+        if outcomes.count > 1 { print("\(outcomes.count - failed) of \(outcomes.count) instance(s) succeeded") }
+        if failed > 0 { throw ExitCodes.failed }
+    }
+
+    /// `K=V`, V read as JSON when it is an array, a number or a boolean.
+    static func member(_ p: String) -> (String, JSONValue) {
+        let key = String(p[..<p.firstIndex(of: "=")!])
+        let raw = String(p[p.index(after: p.firstIndex(of: "=")!)...])
+        let parsed = (try? JSONParser.parse(raw)).flatMap { v -> JSONValue? in
+            switch v { case .array, .int, .bool, .number: return v; default: return nil }
+        }
+        return (key, parsed ?? .string(raw))
+    }
+
+    /// A targets file: `INSTANCE_ID [K=V ...]` per line; blank lines and `#` comments are skipped. A value with
+    /// spaces is written in double quotes (`TimeZoneId="Tokyo Standard Time"`).
+    static func readTargets(_ path: String) throws -> [(String, [(String, JSONValue)])] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ValidationError("cannot read the targets file \(path)")
+        }
+        var out: [(String, [(String, JSONValue)])] = []
+        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            let words = try Self.words(content, at: "\(path):\(n + 1)")
+            guard let id = words.first else { continue }
+            guard id.hasPrefix("i-") else {
+                throw ValidationError("\(path):\(n + 1): '\(id)' is not an instance id (i-...); each line is INSTANCE_ID [K=V ...]")
+            }
+            for w in words.dropFirst() where !w.contains("=") || w.hasPrefix("=") {
+                throw ValidationError("\(path):\(n + 1): '\(w)' must be NAME=VALUE")
+            }
+            out.append((id, words.dropFirst().map(Self.member)))
+        }
+        guard !out.isEmpty else { throw ValidationError("the targets file \(path) names no instance") }
+        return out
+    }
+
+    /// Splits on spaces, keeping double-quoted runs together (the quotes are dropped).
+    static func words(_ line: String, at place: String) throws -> [String] {
+        var words: [String] = [], current = "", quoted = false, any = false
+        for ch in line {
+            if ch == "\"" { quoted.toggle(); any = true; continue }
+            if (ch == " " || ch == "\t" || ch == "\r") && !quoted {
+                if any { words.append(current) }
+                current = ""; any = false
+                continue
+            }
+            current.append(ch); any = true
+        }
+        guard !quoted else { throw ValidationError("\(place): a double quote is not closed") }
+        if any { words.append(current) }
+        return words
     }
 }

@@ -154,8 +154,8 @@ public enum PlanLoader {
         return Plan.PostClone(restoreFirewall: r.bool(m, "restoreFirewall") ?? true,
                               disableWorkUser: r.bool(m, "disableWorkUser") ?? true,
                               restoreJobs: r.bool(m, "restoreJobs") ?? true,
-                              maxConcurrency: r.string(m, "maxConcurrency", check: Check.countOrPercent(minimum: 1)) ?? "50",
-                              maxErrors: r.string(m, "maxErrors", check: Check.countOrPercent(minimum: 0)) ?? "0")
+                              maxConcurrency: r.string(m, "maxConcurrency", check: Check.maxConcurrency) ?? "50",
+                              maxErrors: r.string(m, "maxErrors", check: Check.maxErrors) ?? "0")
     }
 
     /// Clone names, host names and private addresses must not repeat.

@@ -85,15 +85,8 @@ enum Check {
     }
 
     /// Run Command's MaxConcurrency (at least 1) and MaxErrors (at least 0): a number or a percentage.
-    static func countOrPercent(minimum: Int) -> (String) -> String? {
-        { v in
-            let digits = v.hasSuffix("%") ? String(v.dropLast()) : v
-            guard let n = Int(digits), n >= minimum, !v.hasSuffix("%") || n <= 100 else {
-                return "'\(v)' must be a number of at least \(minimum) or a percentage such as 10%"
-            }
-            return nil
-        }
-    }
+    static let maxConcurrency = RunCommandRateControl.maxConcurrencyProblem
+    static let maxErrors = RunCommandRateControl.maxErrorsProblem
 
     static func imageName(_ v: String) -> String? {
         let expanded = v.replacingOccurrences(of: "{plan}", with: "p").replacingOccurrences(of: "{runId}", with: "r")
@@ -111,5 +104,21 @@ enum Check {
         guard !key.lowercased().hasPrefix("clonectl:") else { return "tag names starting with clonectl: are set by clonectl itself" }
         guard value.count <= 256 else { return "tag values have at most 256 characters" }
         return nil
+    }
+}
+
+/// Run Command's `MaxConcurrency` and `MaxErrors`, checked with the API's own patterns (SendCommand reference), so
+/// a value the plan or a flag accepts is one SendCommand accepts.
+public enum RunCommandRateControl {
+    /// A count from 1, or a percentage from 1% to 100%.
+    public static func maxConcurrencyProblem(_ v: String) -> String? {
+        Check.matches(v, "^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$") && v.count <= 7 ? nil
+            : "'\(v)' must be a number of instances from 1 (no leading zeros) or a percentage from 1% to 100%, such as 10%"
+    }
+
+    /// A count from 0, or a percentage from 0% to 100%.
+    public static func maxErrorsProblem(_ v: String) -> String? {
+        Check.matches(v, "^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$") && v.count <= 7 ? nil
+            : "'\(v)' must be a number of errors from 0 (no leading zeros) or a percentage from 0% to 100%, such as 10%"
     }
 }

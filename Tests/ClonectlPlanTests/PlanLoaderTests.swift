@@ -118,10 +118,13 @@ import TestSupport
         #expect(Check.tag("aws:cloudformation", "x") != nil)
         #expect(Check.tag("clonectl:run", "x") != nil)
         #expect(Check.tag("Owner", "ops") == nil)
-        #expect(Check.countOrPercent(minimum: 1)("10%") == nil)
-        #expect(Check.countOrPercent(minimum: 1)("0") != nil)
-        #expect(Check.countOrPercent(minimum: 0)("0") == nil)
-        #expect(Check.countOrPercent(minimum: 0)("150%") != nil)
+        // SendCommand's own patterns: what passes here, Run Command accepts.
+        for good in ["1", "50", "10%", "100%", "1%", "5000"] { #expect(Check.maxConcurrency(good) == nil, "\(good)") }
+        for bad in ["0", "0%", "05", "+5", "150%", "101%", "", "ten", "1.5", "12345678"] {
+            #expect(Check.maxConcurrency(bad) != nil, "\(bad)")
+        }
+        for good in ["0", "0%", "3", "9%", "10%", "100%"] { #expect(Check.maxErrors(good) == nil, "\(good)") }
+        for bad in ["-1", "150%", "00", "01", "5 %"] { #expect(Check.maxErrors(bad) != nil, "\(bad)") }
         #expect(Suggest.closest("hostname", in: ["hostName", "name"]) == "hostName")
         #expect(Suggest.closest("zzzzzz", in: ["hostName"]) == nil)
     }

@@ -95,5 +95,20 @@ import TestSupport
             #expect(g["timeZoneId"] as? String == "Tokyo Standard Time", "\(id): \(g["timeZoneId"] ?? "-")")
             #expect((g["hostName"] as? String)?.hasPrefix("C00") == true, "\(id): \(g["hostName"] ?? "-")")
         }
+
+        // One guest step again over the whole fleet from a targets file, some clones with their own value.
+        let sorted = clones.sorted()
+        let targets = w.dir.appendingPathComponent("targets.txt")
+        try sorted.enumerated().map { i, id in i % 2 == 0 ? "\(id) TimeZoneId=\"UTC\"" : id }.joined(separator: "\n")
+            .write(to: targets, atomically: true, encoding: .utf8)
+        let step = try w.run(["step", "time-zone", "--targets", targets.path, "--param", "TimeZoneId=Pacific Standard Time",
+                              "--max-concurrency", "10", "-q"])
+        #expect(step.status == 0, "stdout: \(step.stdout)\nstderr: \(step.stderr)")
+        #expect(step.stdout.contains("\(Self.cloneCount) of \(Self.cloneCount) instance(s) succeeded"), "\(step.stdout)")
+        #expect(step.stdout.split(separator: "\n").filter { $0.hasPrefix("command ") }.count == 2)
+        for (i, id) in sorted.enumerated() {
+            let g = try await EndToEndTests.guest(w, id)
+            #expect(g["timeZoneId"] as? String == (i % 2 == 0 ? "UTC" : "Pacific Standard Time"), "\(id)")
+        }
     }
 }
