@@ -53,6 +53,8 @@ public struct GuestRunner: Sendable {
         public var deliveryTimeoutSeconds = 600
         /// How long the whole command may take before clonectl gives up on it.
         public var overallTimeout: Duration = .seconds(2 * 3600)
+        /// Polls of one fleet step in flight at once (each holds a page of up to 50 outputs while it is read).
+        public var pollsInFlight = 8
         public init() {}
 
         /// The wait before the next poll of a command that has been running for `elapsed`.
@@ -89,6 +91,7 @@ public struct GuestRunner: Sendable {
         let groups = stride(from: 0, to: instanceIds.count, by: size).map {
             Array(instanceIds[$0..<min($0 + size, instanceIds.count)])
         }
+        let gate = AsyncGate(limit: polling.pollsInFlight)
         let results = await withTaskGroup(of: (Int, Result<[GuestOutcome], any Error>).self) { tasks in
             // Sends go one after another (SendCommand is paced by its own rate limiter); each group's polling
             // starts as soon as its command is out.
@@ -106,7 +109,8 @@ public struct GuestRunner: Sendable {
                     do {
                         switch try work.get() {
                         case .done(let outcomes): return (index, .success(outcomes))
-                        case .poll(let record): return (index, .success(try await poll(record, progress: progress)))
+                        case .poll(let record):
+                            return (index, .success(try await poll(record, gate: gate, progress: progress)))
                         }
                     } catch {
                         return (index, .failure(error))
@@ -191,7 +195,8 @@ public struct GuestRunner: Sendable {
     /// Polls one command until every instance's invocation is terminal, then verifies and records each. The
     /// interval grows with the time the command has run (`Polling.delay`); the ledger is written when an
     /// invocation's status changes, once per page.
-    func poll(_ command: CommandRecord, progress: (@Sendable (String) -> Void)?) async throws -> [GuestOutcome] {
+    func poll(_ command: CommandRecord, gate: AsyncGate? = nil,
+              progress: (@Sendable (String) -> Void)?) async throws -> [GuestOutcome] {
         var outcomes: [String: GuestOutcome] = [:]
         var seenStatus: [String: String] = [:]
         // Invocations the ledger already holds as verified need no more polling.
@@ -212,9 +217,14 @@ public struct GuestRunner: Sendable {
         var transientFailures = 0
         while outcomes.count < command.instanceIds.count {
             try Task.checkCancellation()
-            let invocations: [CommandInvocation]
+            let round: PollRound
             do {
-                invocations = try await ssm.listAllCommandInvocations(commandId: command.commandId, details: true)
+                let judged = Set(outcomes.keys)
+                if let gate {
+                    round = try await gate.run { try await pollOnce(command, skipping: judged) }
+                } else {
+                    round = try await pollOnce(command, skipping: judged)
+                }
                 transientFailures = 0
             } catch let error as AWSError where error.isTransient && transientFailures < Waiter.maxTransientFailures {
                 // A poll that failed after its own retries is tried again next round; the command is still running.
@@ -223,40 +233,17 @@ public struct GuestRunner: Sendable {
                 try await Task.sleep(for: delay)
                 continue
             }
-            if invocations.isEmpty { notYetListed += 1 }
-            var changed: [InvocationRecord] = []
-            var finished: [GuestOutcome] = []
-            for inv in invocations where outcomes[inv.instanceId] == nil {
-                guard let status = inv.invocationStatus, status.isTerminal else {
-                    if seenStatus[inv.instanceId] != inv.status {
-                        seenStatus[inv.instanceId] = inv.status
-                        changed.append(InvocationRecord(commandId: command.commandId, instanceId: inv.instanceId,
-                                                        status: inv.status, statusDetails: inv.statusDetails,
-                                                        updatedAt: Self.now()))
-                    }
-                    continue
-                }
-                let plugin = inv.commandPlugins?.first
-                var output = plugin?.output ?? ""
-                var outcome = judge(command, instanceId: inv.instanceId, status: inv.status, details: inv.statusDetails,
-                                    code: plugin?.responseCode, output: output)
-                // 2,500 characters were not enough: fetch the invocation's full 24,000.
-                if OutputLimits.shouldFetchFullOutput(listOutput: output, verdict: outcome.verdict) {
-                    let full = try await ssm.getCommandInvocation(commandId: command.commandId, instanceId: inv.instanceId)
-                    output = full.standardOutputContent ?? output
-                    outcome = judge(command, instanceId: inv.instanceId, status: full.status, details: full.statusDetails,
-                                    code: full.responseCode, output: output)
-                }
-                changed.append(InvocationRecord(
-                    commandId: command.commandId, instanceId: inv.instanceId, status: outcome.status,
-                    statusDetails: outcome.statusDetails, responseCode: outcome.responseCode, output: output,
-                    verdict: outcome.verdict.rawValue, resultJSON: outcome.envelope.map { CanonicalJSON.encode($0.json) },
-                    finishedAt: Self.now(), updatedAt: Self.now()))
-                finished.append(outcome)
+            if round.listed == 0 { notYetListed += 1 }
+            var changed = round.finished.map(\.record)
+            for (instanceId, status, details) in round.unfinished where seenStatus[instanceId] != status {
+                seenStatus[instanceId] = status
+                changed.append(InvocationRecord(commandId: command.commandId, instanceId: instanceId, status: status,
+                                                statusDetails: details, updatedAt: Self.now()))
             }
-            // Recorded before they count as seen: a crash here means they are polled again, not lost.
+            // Recorded before they count as seen: a crash here means they are polled again, not lost. Only the
+            // verdict and the envelope are kept from here on, not the output.
             try ledger.recordInvocations(changed)
-            for outcome in finished {
+            for (outcome, _) in round.finished {
                 progress?("\(outcome.instanceId): \(outcome.status), envelope \(outcome.verdict.rawValue)")
                 outcomes[outcome.instanceId] = outcome
             }
@@ -271,6 +258,44 @@ public struct GuestRunner: Sendable {
             try await Task.sleep(for: delay)
         }
         return command.instanceIds.compactMap { outcomes[$0] }
+    }
+
+    /// What one poll of a command saw: how many invocations were listed, the unfinished ones' status, and the
+    /// finished ones judged (with the record that keeps their output).
+    struct PollRound: Sendable {
+        var listed = 0
+        var unfinished: [(String, String, String?)] = []
+        var finished: [(outcome: GuestOutcome, record: InvocationRecord)] = []
+    }
+
+    /// One ListCommandInvocations round of a command (a page per 50 invocations), plus GetCommandInvocation for a
+    /// finished invocation whose 2,500 characters are not a complete envelope. `skipping`: already judged.
+    func pollOnce(_ command: CommandRecord, skipping judged: Set<String>) async throws -> PollRound {
+        let invocations = try await ssm.listAllCommandInvocations(commandId: command.commandId, details: true)
+        var round = PollRound(listed: invocations.count)
+        for inv in invocations where !judged.contains(inv.instanceId) {
+            guard let status = inv.invocationStatus, status.isTerminal else {
+                round.unfinished.append((inv.instanceId, inv.status, inv.statusDetails))
+                continue
+            }
+            let plugin = inv.commandPlugins?.first
+            var output = plugin?.output ?? ""
+            var outcome = judge(command, instanceId: inv.instanceId, status: inv.status, details: inv.statusDetails,
+                                code: plugin?.responseCode, output: output)
+            // 2,500 characters were not enough: fetch the invocation's full 24,000.
+            if OutputLimits.shouldFetchFullOutput(listOutput: output, verdict: outcome.verdict) {
+                let full = try await ssm.getCommandInvocation(commandId: command.commandId, instanceId: inv.instanceId)
+                output = full.standardOutputContent ?? output
+                outcome = judge(command, instanceId: inv.instanceId, status: full.status, details: full.statusDetails,
+                                code: full.responseCode, output: output)
+            }
+            round.finished.append((outcome, InvocationRecord(
+                commandId: command.commandId, instanceId: inv.instanceId, status: outcome.status,
+                statusDetails: outcome.statusDetails, responseCode: outcome.responseCode, output: output,
+                verdict: outcome.verdict.rawValue, resultJSON: outcome.envelope.map { CanonicalJSON.encode($0.json) },
+                finishedAt: Self.now(), updatedAt: Self.now())))
+        }
+        return round
     }
 
     func judge(_ command: CommandRecord, instanceId: String, status: String, details: String?, code: Int?,

@@ -1,4 +1,5 @@
 import Testing
+import Synchronization
 @testable import ClonectlWorkflow
 
 /// The poll interval: quick at first, backing off with the time a command has run, never past the operator's bound.
@@ -34,5 +35,43 @@ import Testing
         }
         // An hour-long step costs about 3600/20 polls plus the quick start, not 3600/2.
         #expect(polls < 200, "\(polls) polls in an hour")
+    }
+}
+
+/// The gate that bounds a fleet's polls in flight.
+@Suite struct AsyncGateTests {
+    final class Meter: Sendable {
+        let state = Mutex((inside: 0, peak: 0, done: 0))
+        func enter() { state.withLock { $0.inside += 1; $0.peak = max($0.peak, $0.inside) } }
+        func leave() { state.withLock { $0.inside -= 1; $0.done += 1 } }
+    }
+
+    @Test func neverMoreThanTheLimitInsideAndEveryoneGetsThrough() async throws {
+        let gate = AsyncGate(limit: 3)
+        let meter = Meter()
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            for i in 0..<40 {
+                tasks.addTask {
+                    try await gate.run {
+                        meter.enter()
+                        try await Task.sleep(for: .milliseconds(i % 4))
+                        meter.leave()
+                    }
+                }
+            }
+            try await tasks.waitForAll()
+        }
+        let s = meter.state.withLock { $0 }
+        #expect(s.peak <= 3 && s.peak >= 1, "peak \(s.peak)")
+        #expect(s.done == 40 && s.inside == 0)
+    }
+
+    @Test func aFailureLeavesItsPlace() async throws {
+        let gate = AsyncGate(limit: 1)
+        struct Boom: Error {}
+        await #expect(throws: Boom.self) { try await gate.run { throw Boom() } }
+        // The place was given back: the next one gets in.
+        let value = try await gate.run { 42 }
+        #expect(value == 42)
     }
 }
