@@ -2,7 +2,7 @@
 """The fleet benchmark (issue 6): clonectl against an AWS CLI loop, over the local Run Command simulator.
 
     scripts/fleet-bench.sh [--sizes 10,100,500] [--latency 0.05] [--memory-clones 5000] [--skip-baseline]
-                           [--out results.json] [--keep] [--phase-timeout 3600]
+                           [--out results.json] [--keep] [--phase-timeout 7200]
 
 For each size N, on a fresh local AWS (scripts/localaws.py, 127.0.0.1 only) with a fixed added latency per call:
 two plans of N clones are launched (not measured), then
@@ -272,7 +272,8 @@ def format_targets(rows: list[dict]) -> str:
 
 def format_markdown(sizes: list[dict], memory: dict | None, latency: float) -> str:
     """Rows for the README's performance table (what | figure | target | reproduce)."""
-    reproduce = "`scripts/fleet-bench.sh --sizes {sizes}`"
+    extra = "" if latency == 0.05 else f" --latency {latency:g}"
+    reproduce = "`scripts/fleet-bench.sh --sizes {sizes} --memory-clones 0" + extra + "`"
     rows = ["| what | figure (latest run) | target | reproduce |", "| --- | --- | --- | --- |"]
     for size in sizes:
         n, ctl, cli, r = size["instances"], size["controller"], size.get("baseline"), size.get("ratio", {})
@@ -291,8 +292,8 @@ def format_markdown(sizes: list[dict], memory: dict | None, latency: float) -> s
         ctl = memory["controller"]
         rows.append(f"| clonectl post-clone + verify on {memory['instances']:,} clones (invocations in flight) | "
                     f"{ctl['peakRssMB']:.1f} MB peak RSS, {ctl['wallSeconds']:.1f} s wall, {ctl['cpuSeconds']:.2f} s "
-                    f"CPU | under {TARGET_RSS_MB:g} MB | `scripts/fleet-bench.sh --sizes 10 --skip-baseline "
-                    f"--memory-clones {memory['instances']}` |")
+                    f"CPU | under {TARGET_RSS_MB:g} MB | `scripts/fleet-bench.sh --sizes none "
+                    f"--memory-clones {memory['instances']}{extra}` |")
     return "\n".join(rows)
 
 
@@ -806,6 +807,8 @@ def render_all(clonectl: str, env: dict, loop_dir: str, clones: dict) -> None:
 
 
 def parse_sizes(text: str) -> list[int]:
+    if text.strip().lower() == "none":
+        return []
     try:
         sizes = [int(s) for s in text.split(",") if s.strip()]
     except ValueError:
@@ -818,19 +821,23 @@ def parse_sizes(text: str) -> list[int]:
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="fleet-bench.sh", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=parse_sizes, default=[10, 100, 500], help="clone counts (default 10,100,500)")
+    parser.add_argument("--sizes", type=parse_sizes, default=[10, 100, 500], help="clone counts (default 10,100,500; none: only the memory phase)")
     parser.add_argument("--latency", type=float, default=0.05, help="seconds added to every call (default 0.05)")
     parser.add_argument("--memory-clones", type=int, default=TARGET_MEMORY_CLONES,
                         help="clones of the memory phase (default 5000; 0 skips it)")
     parser.add_argument("--skip-baseline", action="store_true", help="measure clonectl only")
     parser.add_argument("--out", help="write the results as JSON here")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (plans, ledgers, logs)")
-    parser.add_argument("--phase-timeout", type=float, default=3600, help="seconds each phase may take (default 3600)")
+    parser.add_argument("--phase-timeout", type=float, default=7200,
+                        help="seconds each phase may take (default 7200: the CLI loop on 500 clones makes ~3,000 "
+                             "AWS CLI calls of about a second each)")
     args = parser.parse_args(argv)
     if args.memory_clones < 0 or args.memory_clones > 9999:
         parser.error("--memory-clones is from 0 to 9999")
     if args.latency < 0:
         parser.error("--latency must not be negative")
+    if not args.sizes and not args.memory_clones:
+        parser.error("nothing to measure: --sizes none and --memory-clones 0")
     return args
 
 

@@ -216,8 +216,10 @@ def test_markdown_rows_have_the_readme_columns():
     md = fb.format_markdown([size], {"instances": 5000, "controller": size["controller"]}, 0.05).splitlines()
     assert md[0] == "| what | figure (latest run) | target | reproduce |"
     assert len(md) == 4 and all(line.count("|") == 5 for line in md)
-    assert "**19.6x** the wall time" in md[2] and "`scripts/fleet-bench.sh --sizes 10`" in md[2]
-    assert "--memory-clones 5000" in md[3] and "under 64 MB" in md[3]
+    assert "**19.6x** the wall time" in md[2] and "`scripts/fleet-bench.sh --sizes 10 --memory-clones 0`" in md[2]
+    assert "`scripts/fleet-bench.sh --sizes none --memory-clones 5000`" in md[3] and "under 64 MB" in md[3]
+    md = fb.format_markdown([size], None, 0.2).splitlines()
+    assert "`scripts/fleet-bench.sh --sizes 10 --memory-clones 0 --latency 0.2`" in md[2] and len(md) == 3
 
 
 def test_format_targets_lines():
@@ -241,6 +243,9 @@ def test_arguments():
         fb.parse_args(["--sizes", "ten"])
     with pytest.raises(SystemExit):
         fb.parse_args(["--sizes", "0"])
+    assert fb.parse_args(["--sizes", "none"]).sizes == []
+    with pytest.raises(SystemExit):
+        fb.parse_args(["--sizes", "none", "--memory-clones", "0"])
 
 
 def test_summary_prefers_the_simulators_exact_counters():
