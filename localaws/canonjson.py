@@ -6,26 +6,28 @@ control character and every character above U+007E as \\uXXXX in lower-case hex 
 characters become surrogate pairs), integers written plainly, true/false/null. Floats are refused: the envelope
 never carries them, and their text form differs between runtimes.
 """
+import re
 
 _SHORT = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# What needs an escape: every character but U+0020..U+007E, and " and \ among those.
+_ESCAPED = re.compile(r'[^ !#-\[\]-~]')
+
+
+def _escape(match) -> str:
+    ch = match.group()
+    short = _SHORT.get(ch)
+    if short is not None:
+        return short
+    code = ord(ch)
+    if code > 0xFFFF:  # astral: a surrogate pair, as UTF-16 code units
+        code -= 0x10000
+        return "\\u%04x\\u%04x" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF))
+    return "\\u%04x" % code
 
 
 def _string(text: str) -> str:
-    out = ['"']
-    for ch in text:
-        code = ord(ch)
-        if ch in _SHORT:
-            out.append(_SHORT[ch])
-        elif code < 0x20 or code > 0x7E:
-            if code > 0xFFFF:  # astral: a surrogate pair, as UTF-16 code units
-                code -= 0x10000
-                out.append("\\u%04x\\u%04x" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF)))
-            else:
-                out.append("\\u%04x" % code)
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
+    # One regex pass instead of a Python loop per character (the envelope of every invocation goes through here).
+    return '"' + _ESCAPED.sub(_escape, text) + '"'
 
 
 def dumps(value) -> str:

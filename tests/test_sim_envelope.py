@@ -70,3 +70,34 @@ def test_writer_reproduces_the_shared_vectors_byte_for_byte():
 def test_verdicts_agree_with_the_shared_vectors():
     for vec in vectors()["vectors"]:
         assert envelope.verdict(vec["output"], vec["nonce"], vec["payloadSha256"]) == vec["expectedVerdict"], vec["name"]
+
+
+def _reference_string(text):
+    """The escaping rules spelled out one character at a time (canonjson's first, plain version)."""
+    short = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    out = ['"']
+    for ch in text:
+        code = ord(ch)
+        if ch in short:
+            out.append(short[ch])
+        elif code < 0x20 or code > 0x7E:
+            if code > 0xFFFF:
+                code -= 0x10000
+                out.append("\\u%04x\\u%04x" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF)))
+            else:
+                out.append("\\u%04x" % code)
+        else:
+            out.append(ch)
+    return "".join(out) + '"'
+
+
+def test_fast_string_escaping_matches_the_rules_character_by_character():
+    import random
+    rng = random.Random(7)
+    every_bmp_edge = "".join(chr(c) for c in list(range(0, 0x80)) + [0xA0, 0xE9, 0x7FF, 0x800, 0xD7FF, 0xE000,
+                                                                      0xFFFD, 0xFFFF])
+    samples = [every_bmp_edge, "", "plain ASCII only", "\U0001F600\U00010000\U0010FFFF"]
+    pool = [chr(c) for c in range(0, 0x100)] + ["\u65e5", "\u30c6", "\U0001F600", "\ud800"]
+    samples += ["".join(rng.choice(pool) for _ in range(rng.randrange(0, 40))) for _ in range(500)]
+    for text in samples:
+        assert canonjson._string(text) == _reference_string(text), repr(text)
