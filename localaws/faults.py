@@ -12,7 +12,11 @@ API kinds (checked by the front before a call is served or forwarded):
 Invocation kinds (checked once per invocation when the worker starts; optional "instanceId" narrows them):
   undeliverable, deliveryTimedOut, truncateOutput ("chars": keep that many), tamperEnvelope,
   agentNotBack (the agent does not return after a 3010 reboot), sysprepBlocker ("reason": text added to the guest)
+
+The call log keeps the last MAX_LOG calls; the counters beside it (calls, throttled answers, rate-limited calls
+per API, and the total) are kept exactly however many calls there were, until the log is cleared.
 """
+import collections
 import threading
 import time
 
@@ -52,11 +56,18 @@ def _api_matches(pattern: str, api: str) -> bool:
 
 
 class Faults:
-    def __init__(self):
+    def __init__(self, max_log: int = MAX_LOG):
         self.lock = threading.Lock()
         self.rules: list[dict] = []
-        self.calls: list[dict] = []
+        self.calls: collections.deque = collections.deque(maxlen=max_log)
         self.seq = 0
+        self._clear_counts()
+
+    def _clear_counts(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.throttles: dict[str, int] = {}     # answered with a throttling error (rate limit or throttle fault)
+        self.rate_limited: dict[str, int] = {}  # of those, the ones the rate limiter refused
+        self.total = 0
 
     def set_rules(self, rules) -> None:
         if not isinstance(rules, list):
@@ -67,7 +78,20 @@ class Faults:
 
     def reset(self) -> None:
         with self.lock:
-            self.rules, self.calls = [], []
+            self.rules = []
+            self.calls.clear()
+            self._clear_counts()
+
+    def limit_log(self, max_log: int) -> None:
+        """Keeps at most max_log calls from now on (tests use a small cap to go past it quickly)."""
+        with self.lock:
+            self.calls = collections.deque(self.calls, maxlen=max_log)
+
+    def reset_calls(self) -> None:
+        """Clears the call log and its counters; the rules (and their seen/fired counters) stay."""
+        with self.lock:
+            self.calls.clear()
+            self._clear_counts()
 
     def _fires(self, rule) -> bool:
         """Deterministic share: the n-th matching call faults when floor(n*share) steps up."""
@@ -97,14 +121,20 @@ class Faults:
             self.seq += 1
             self.calls.append({"seq": self.seq, "api": api, "time": time.time(), "status": status, "by": by,
                                "fault": fault})
-            del self.calls[:-MAX_LOG]
+            self.total += 1
+            self.counts[api] = self.counts.get(api, 0) + 1
+            if fault == "throttle":
+                self.throttles[api] = self.throttles.get(api, 0) + 1
+                if by == "ratelimit":
+                    self.rate_limited[api] = self.rate_limited.get(api, 0) + 1
 
-    def snapshot(self) -> dict:
+    def snapshot(self, with_calls: bool = True) -> dict:
+        """The log and its exact counters: counts {api: calls}, throttles {api: throttled answers},
+        rateLimited {api: calls the rate limiter refused}, total, and dropped (calls no longer in the log)."""
         with self.lock:
-            counts: dict[str, int] = {}
-            for call in self.calls:
-                counts[call["api"]] = counts.get(call["api"], 0) + 1
-            return {"calls": list(self.calls), "counts": counts}
+            return {"calls": list(self.calls) if with_calls else [], "counts": dict(self.counts),
+                    "throttles": dict(self.throttles), "rateLimited": dict(self.rate_limited), "total": self.total,
+                    "dropped": self.total - len(self.calls), "maxLog": self.calls.maxlen}
 
     def describe(self) -> list:
         with self.lock:

@@ -4,6 +4,11 @@ SSM Run Command operations (ssm_api.SERVED) are answered here after a SigV4 chec
 (which forwards to moto and adjusts the answer); everything else (STS, IAM, Parameter Store, other SSM calls) is
 forwarded unchanged and its answer returned as is. IAM CreateAccessKey and STS AssumeRole answers are read on the
 way back so their keys can sign Run Command calls too. /__sim/* is the control API (see control.py).
+
+Every AWS call, in this order: the added latency (config callLatencySeconds; a plain sleep, no lock held, so
+concurrent calls overlap), the fault rules (faults.py), the rate limit of its account and API (ratelimits.py;
+config rateLimitsEnabled, rateLimits), then the answer. A rate-limited call is logged with by "ratelimit" and
+fault "throttle".
 """
 import http.client
 import json
@@ -21,6 +26,8 @@ HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "upg
 _KEYS = re.compile(rb"<AccessKeyId>([^<]+)</AccessKeyId>.*?<SecretAccessKey>([^<]+)</SecretAccessKey>"
                    rb"(?:.*?<SessionToken>([^<]+)</SessionToken>)?", re.S)
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/")
+_ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
+_ASSUMED = re.compile(rb"<Arn>arn:aws:sts::(\d{12}):assumed-role/")
 
 
 def _headers(environ) -> list[tuple[str, str]]:
@@ -118,6 +125,9 @@ class FrontApp:
         full_path = environ.get("RAW_URI") or (path + ("?" + query if query else ""))
         service, op, params = classify(lower, body, query)
         api = f"{service}:{op}"
+        latency = self.sim.config.get("callLatencySeconds", 0)
+        if latency > 0:
+            time.sleep(latency)
         slowed = None
         for rule in self.sim.faults.api_faults(api):
             if rule["fault"] == "slow":
@@ -131,6 +141,13 @@ class FrontApp:
             status, headers, data = fault_answer(rule["fault"], service)
             self.sim.faults.log(api, status, "fault", rule["fault"])
             return self._answer(start_response, status, headers, data)
+        if self.sim.config.get("rateLimitsEnabled", 1):
+            key = _ACCESS_KEY.search(lower.get("authorization", ""))
+            account = self.sim.account_of(key.group(1) if key else None)
+            if not self.sim.limiter.allow(self.sim.config["rateLimits"], account, api):
+                status, headers, data = fault_answer("throttle", service)
+                self.sim.faults.log(api, status, "ratelimit", "throttle")
+                return self._answer(start_response, status, headers, data)
         forward = lambda: self.forward(environ["REQUEST_METHOD"], full_path, header_list, body)  # noqa: E731
         if service == "ssm" and op in ssm_api.SERVED:
             status, headers, data = self._serve_ssm(environ, op, header_list, body, full_path)
@@ -143,8 +160,11 @@ class FrontApp:
             status, headers, data = forward()
             by = "moto"
             if status == 200 and op in ("CreateAccessKey", "AssumeRole", "GetSessionToken", "AssumeRoleWithWebIdentity"):
+                assumed = _ASSUMED.search(data)
                 for key, secret, token in _KEYS.findall(data):
                     self.sim.keys.add(key.decode(), secret.decode(), token.decode() if token else None)
+                    if assumed and assumed.group(1).decode() != self.sim.account_id:
+                        self.sim.key_accounts[key.decode()] = assumed.group(1).decode()
         self.sim.faults.log(api, status, by, slowed)
         return self._answer(start_response, status, headers, data)
 

@@ -4,6 +4,7 @@ Whether an instance runs is moto's answer (asked through boto3 on moto's interna
 key); whether its agent is online is the simulator's: running in moto, no pending phase shown, the boot or reboot
 window over, the agent installed and not lost.
 """
+import copy
 import threading
 import time
 
@@ -11,6 +12,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from . import guest as guestmod
+from . import ratelimits
 from .commands import CommandStore
 from .ec2_front import Ec2Front
 from .faults import Faults
@@ -26,11 +28,20 @@ DEFAULTS = {
     "timeScale": 1.0,                 # multiplies TimeoutSeconds and executionTimeout
     "maxReruns": 10,                  # 3010 loops allowed before the simulator gives up
     "rebootOutputAll": 0,             # 1: the output holds every run of a 3010 loop (unverified on AWS), 0: the last
+    "callLatencySeconds": 0.0,        # added to every AWS call the front answers (not to /__sim)
+    "rateLimitsEnabled": 1,           # 1: token buckets per account and API (ratelimits.py), 0: no limits
+    "rateLimits": ratelimits.DEFAULT_LIMITS,  # API or group -> {"burst": n, "refill": r}; POST merges entry by entry
 }
+FLAGS = ("rateLimitsEnabled",)  # 1 or 0
+WHOLE = ("maxReruns",)          # whole numbers
 
 
 class ConfigError(ValueError):
     pass
+
+
+def default_config() -> dict:
+    return copy.deepcopy(DEFAULTS)
 
 
 def moto_iam_key(access_key: str):
@@ -52,12 +63,14 @@ class Sim:
     def __init__(self, moto_endpoint: str, region: str, access_key: str, secret: str, seed: int = 0):
         self.region = region
         self.account_id = "123456789012"
-        self.config = dict(DEFAULTS)
+        self.config = default_config()
         self.keys = KeyStore(moto_iam_key)
         self.keys.add(access_key, secret)
+        self.key_accounts: dict[str, str] = {}  # access key -> account, where not the default account
         self.guests = guestmod.GuestStore(seed)
         self.commands = CommandStore()
         self.faults = Faults()
+        self.limiter = ratelimits.RateLimiter()
         self.ec2 = Ec2Front(self)
         self.stopping = threading.Event()
         creds = dict(endpoint_url=moto_endpoint, region_name=region, aws_access_key_id=access_key,
@@ -66,13 +79,37 @@ class Sim:
         self._ssm = boto3.client("ssm", **creds)
 
     def update_config(self, changes: dict) -> dict:
+        """Validates every change first and applies none if one is wrong (ConfigError says what to fix)."""
+        if not isinstance(changes, dict):
+            raise ConfigError("the settings must be a JSON object, e.g. {\"pendingSeconds\": 2}")
+        clean = {}
         for key, value in changes.items():
             if key not in DEFAULTS:
                 raise ConfigError(f"unknown setting {key!r}; known: {', '.join(DEFAULTS)}")
+            if key == "rateLimits":
+                try:
+                    clean[key] = ratelimits.merge(self.config["rateLimits"], value)
+                except ratelimits.LimitError as exc:
+                    raise ConfigError(str(exc)) from None
+                continue
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
                 raise ConfigError(f"{key} must be a non-negative number, got {value!r}")
-        self.config.update(changes)
-        return dict(self.config)
+            if key in FLAGS and value not in (0, 1):
+                raise ConfigError(f"{key} must be 1 (on) or 0 (off), got {value!r}")
+            if key in WHOLE and value != int(value):
+                raise ConfigError(f"{key} must be a whole number, got {value!r}")
+            clean[key] = int(value) if key in FLAGS + WHOLE else value
+        self.config.update(clean)  # rateLimits is replaced, never changed in place: readers see one table
+        return copy.deepcopy(self.config)
+
+    def reset_config(self) -> None:
+        self.config.update(default_config())
+        self.limiter.reset()
+
+    def account_of(self, access_key: str | None) -> str:
+        """The account a call is made in (for its rate-limit buckets): the account of an assumed role's key when
+        the AssumeRole answer said so, else moto's default account, where every IAM user of the bootstrap is."""
+        return self.key_accounts.get(access_key or "", self.account_id)
 
     # --- moto's truth -------------------------------------------------------------------------------------------
     def describe(self, instance_ids=None) -> list[dict]:

@@ -14,6 +14,7 @@ import urllib.request
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -73,6 +74,24 @@ def wait_for(predicate, what, deadline=DEADLINE, every=0.05):
             return value
         time.sleep(every)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def throttled(exc):
+    return isinstance(exc, ClientError) and exc.response["Error"]["Code"] in ("ThrottlingException",
+                                                                              "RequestLimitExceeded")
+
+
+def patient(probe):
+    """A polling probe that reads a throttled answer as "not yet", as a client that retries would: the helpers
+    poll faster than the simulator's rate limits refill (clients here do not retry by themselves)."""
+    def wrapped():
+        try:
+            return probe()
+        except ClientError as exc:
+            if throttled(exc):
+                return None
+            raise
+    return wrapped
 
 
 PS_SCRIPTS = os.environ.get("CLONECTL_PS_SCRIPTS") or os.path.join(ROOT, "ps-scripts")
@@ -137,7 +156,7 @@ def finished(ssm, command_id, instance_id):
         except ssm.exceptions.InvocationDoesNotExist:
             return None
         return inv if inv["Status"] in ("Success", "Failed", "TimedOut", "Cancelled") else None
-    return wait_for(probe, f"command {command_id} on {instance_id} to finish")
+    return wait_for(patient(probe), f"command {command_id} on {instance_id} to finish")
 
 
 def run_payload(aws, instance_id, payload, params=None, nonce="0123456789abcdef0123456789abcdef"):
@@ -172,4 +191,5 @@ def online(aws, instance_id):
         rows = ssm.describe_instance_information(
             Filters=[{"Key": "InstanceIds", "Values": [instance_id]}])["InstanceInformationList"]
         return rows and rows[0]["PingStatus"] == "Online"
-    wait_for(probe, f"{instance_id} to be Online")
+    # Every 0.15 s: below DescribeInstanceInformation's refill (10/s), so the test's own calls find tokens left.
+    wait_for(patient(probe), f"{instance_id} to be Online", every=0.15)
