@@ -1,8 +1,14 @@
 """The Run Command store: commands, their per-instance invocations, and the aggregate statuses AWS reports.
 
-Each invocation is run by worker.py on its own thread. Everything here is guarded by one lock; the worker only
-changes an invocation through set_state(), so readers always see a consistent status / details / code triple.
+A command runs on at most `concurrency` instances at once (MaxConcurrency): worker.py starts that many runners per
+command and each takes the next invocation from the command's queue when it has finished one (next_invocation).
+When more invocations have failed (Failed or TimedOut) than `error_limit` allows (MaxErrors), no new invocation is
+started: the ones still queued end Cancelled at once (AWS "stops sending the command to additional targets"; the
+status those targets show is our guess) and the command ends Failed; the ones already running finish.
+Everything here is guarded by one lock; the worker only changes an invocation through set_state(), so readers
+always see a consistent status / details / code triple.
 """
+import collections
 import threading
 import time
 import uuid
@@ -24,7 +30,8 @@ class Invocation:
     stderr: str = ""
     started: float | None = None
     ended: float | None = None
-    cancel: threading.Event = field(default_factory=threading.Event)
+    cancel: threading.Event = field(default_factory=threading.Event)  # also set to wake a waiting worker at stop
+    dispatched: bool = False  # taken by a runner: past the MaxConcurrency gate
 
 
 @dataclass
@@ -39,6 +46,13 @@ class Command:
     expires: float
     invocations: dict  # instance id -> Invocation
     cancelled: bool = False
+    max_concurrency: str = "50"  # as sent
+    max_errors: str = "0"        # as sent
+    concurrency: int = 50        # MaxConcurrency resolved against the target count
+    error_limit: int = 0         # MaxErrors resolved against the target count
+    errors: int = 0              # invocations ended Failed or TimedOut
+    stopped_by_errors: bool = False
+    queue: collections.deque = field(default_factory=collections.deque)  # instance ids not dispatched yet
 
 
 def aggregate(cmd: Command) -> tuple[str, str]:
@@ -50,6 +64,8 @@ def aggregate(cmd: Command) -> tuple[str, str]:
         return ("Cancelling", "Cancelling") if cmd.cancelled else ("InProgress", "InProgress")
     if all(s == "Success" for s in states):
         return "Success", "Success"
+    if cmd.stopped_by_errors:
+        return "Failed", "Failed"
     if any(s == "Cancelled" for s in states) and cmd.cancelled:
         return "Cancelled", "Cancelled"
     if any(s == "TimedOut" for s in states):
@@ -64,12 +80,14 @@ class CommandStore:
         self.commands: dict[str, Command] = {}
         self.order: list[str] = []  # newest last
 
-    def add(self, document, parameters, instance_ids, comment, timeout_seconds, visible_delay) -> Command:
+    def add(self, document, parameters, instance_ids, comment, timeout_seconds, visible_delay,
+            max_concurrency="50", max_errors="0", concurrency=50, error_limit=0) -> Command:
         now = time.time()
         cid = str(uuid.uuid4())
         invs = {iid: Invocation(cid, iid, now, now + visible_delay) for iid in instance_ids}
         cmd = Command(cid, document, parameters, list(instance_ids), comment, timeout_seconds, now,
-                      now + timeout_seconds, invs)
+                      now + timeout_seconds, invs, max_concurrency=max_concurrency, max_errors=max_errors,
+                      concurrency=concurrency, error_limit=error_limit, queue=collections.deque(invs))
         with self.lock:
             self.commands[cid] = cmd
             self.order.append(cid)
@@ -102,6 +120,41 @@ class CommandStore:
                 inv.started = time.time()
             if status in TERMINAL:
                 inv.ended = time.time()
+            if status in ("Failed", "TimedOut"):
+                cmd = self.commands.get(inv.command_id)
+                if cmd is not None:
+                    cmd.errors += 1
+                    if cmd.errors > cmd.error_limit and not cmd.stopped_by_errors:
+                        cmd.stopped_by_errors = True
+                        self._cancel_queued(cmd)
+
+    def _cancel_queued(self, cmd: Command) -> None:
+        """Ends the invocations no runner has taken (they were never sent to their instance)."""
+        now = time.time()
+        for iid in cmd.queue:
+            inv = cmd.invocations[iid]
+            if not inv.dispatched and inv.status not in TERMINAL:
+                inv.status, inv.details, inv.ended = "Cancelled", "Cancelled", now
+        cmd.queue.clear()
+
+    def next_invocation(self, cmd: Command) -> Invocation | None:
+        """The next queued invocation for a runner of cmd (now past the MaxConcurrency gate), or None when there
+        is none left to start (all taken, or MaxErrors exceeded)."""
+        with self.lock:
+            while cmd.queue and not cmd.stopped_by_errors:
+                inv = cmd.invocations[cmd.queue.popleft()]
+                if inv.status in TERMINAL:  # cancelled while it waited
+                    continue
+                inv.dispatched = True
+                return inv
+            return None
+
+    def wake_all(self) -> None:
+        with self.lock:
+            for cmd in self.commands.values():
+                for inv in cmd.invocations.values():
+                    if inv.status not in TERMINAL:
+                        inv.cancel.set()
 
     def commands_newest_first(self) -> list[Command]:
         with self.lock:
@@ -113,10 +166,13 @@ class CommandStore:
             if cmd is None:
                 return None
             targets = instance_ids or list(cmd.invocations)
+            now = time.time()
             for iid in targets:
                 inv = cmd.invocations.get(iid)
                 if inv is not None and inv.status not in TERMINAL:
                     inv.cancel.set()
+                    if not inv.dispatched:  # waiting for a MaxConcurrency slot: nothing runs it, it ends now
+                        inv.status, inv.details, inv.ended = "Cancelled", "Cancelled", now
             if not instance_ids:
                 cmd.cancelled = True
             return cmd

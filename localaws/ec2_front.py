@@ -39,6 +39,12 @@ class Ec2Front:
                 return shown[0]
             return None
 
+    def phase_until(self, resource_id: str) -> float | None:
+        """When the phase shown for resource_id ends, or None when none is shown."""
+        with self.lock:
+            shown = self.phases.get(resource_id)
+            return shown[1] if shown and time.time() < shown[1] else None
+
     def set_phase(self, resource_id: str, state: str, seconds: float) -> None:
         with self.lock:
             self.phases[resource_id] = (state, time.time() + seconds)

@@ -142,7 +142,7 @@ class LocalAws:
 
     def stop(self) -> None:
         if self.sim is not None:
-            self.sim.stopping.set()
+            self.sim.shutdown()
         if self.front is not None:
             self.front.shutdown()
             self.front.server_close()

@@ -1,10 +1,13 @@
 """The simulator's shared state and the guest life cycle (boot, reboot, Sysprep), over moto's EC2 truth.
 
-Whether an instance runs is moto's answer (asked through boto3 on moto's internal port, signed with the bootstrap
-key); whether its agent is online is the simulator's: running in moto, no pending phase shown, the boot or reboot
-window over, the agent installed and not lost.
+Whether an instance runs is moto's answer: moto runs in this process, so its EC2 backend is read directly (an id
+-> instance index, no HTTP call); if moto's internals are not as expected, it is asked through boto3 on moto's
+internal port instead, signed with the bootstrap key. Whether its agent is online is the simulator's: running in
+moto, no pending phase shown, the boot or reboot window over, the agent installed and not lost.
 """
 import copy
+import datetime
+import logging
 import threading
 import time
 
@@ -17,6 +20,8 @@ from .commands import CommandStore
 from .ec2_front import Ec2Front
 from .faults import Faults
 from .sigv4 import KeyStore
+
+log = logging.getLogger("localaws")
 
 DEFAULTS = {
     "invocationVisibleSeconds": 0.3,  # GetCommandInvocation answers InvocationDoesNotExist this long
@@ -73,6 +78,10 @@ class Sim:
         self.limiter = ratelimits.RateLimiter()
         self.ec2 = Ec2Front(self)
         self.stopping = threading.Event()
+        self._index_lock = threading.Lock()
+        self._index_backend = None
+        self._index: dict = {}      # instance id -> moto's Instance object
+        self._in_process = True     # False once moto's internals turned out not to be as expected
         creds = dict(endpoint_url=moto_endpoint, region_name=region, aws_access_key_id=access_key,
                      aws_secret_access_key=secret)
         self._ec2 = boto3.client("ec2", **creds)
@@ -111,6 +120,11 @@ class Sim:
         the AssumeRole answer said so, else moto's default account, where every IAM user of the bootstrap is."""
         return self.key_accounts.get(access_key or "", self.account_id)
 
+    def shutdown(self) -> None:
+        """Stops the workers: every waiting invocation wakes up and ends without touching moto."""
+        self.stopping.set()
+        self.commands.wake_all()
+
     # --- moto's truth -------------------------------------------------------------------------------------------
     def describe(self, instance_ids=None) -> list[dict]:
         kwargs = {"Filters": [{"Name": "instance-id", "Values": list(instance_ids)}]} if instance_ids else {}
@@ -126,25 +140,97 @@ class Sim:
         except ClientError as exc:
             raise KeyError(name) from exc
 
+    # --- moto's truth, read in process ---------------------------------------------------------------------------
+    def _moto_backend(self):
+        from moto.ec2.models import ec2_backends
+        return ec2_backends[self.account_id][self.region]
+
+    def _moto_instance(self, instance_id: str):
+        """moto's Instance object (it changes in place when moto changes state), or None when moto has none."""
+        backend = self._moto_backend()
+        index = self._index if backend is self._index_backend else None
+        inst = index.get(instance_id) if index is not None else None
+        if inst is None:
+            with self._index_lock:  # a launch since the index was built, or a new backend: build it again
+                if self._index_backend is not backend or instance_id not in self._index:
+                    self._index = {i.id: i for r in list(backend.reservations.values()) for i in list(r.instances)}
+                    self._index_backend = backend
+                inst = self._index.get(instance_id)
+        return inst
+
+    @staticmethod
+    def _row(inst) -> dict:
+        """The part of a DescribeInstances item the simulator reads, from moto's Instance object."""
+        launched = inst.launch_time
+        if isinstance(launched, datetime.datetime) and launched.tzinfo is None:
+            launched = launched.replace(tzinfo=datetime.timezone.utc)
+        return {"InstanceId": inst.id, "ImageId": inst.image_id, "State": {"Name": inst._state.name},
+                "LaunchTime": launched, "PrivateIpAddress": inst.private_ip or ""}
+
+    def _rows(self, instance_ids=None) -> list[dict]:
+        """Like describe(), read in process when possible (no HTTP call, no XML), in moto's order."""
+        if self._in_process:
+            try:
+                backend = self._moto_backend()
+                wanted = set(instance_ids) if instance_ids else None
+                return [self._row(i) for r in list(backend.reservations.values()) for i in list(r.instances)
+                        if wanted is None or i.id in wanted]
+            except Exception as exc:  # moto's internals moved: use its API from now on
+                self._in_process = False
+                log.warning("localaws: reading moto's EC2 backend failed (%r); asking moto through boto3", exc)
+        return self.describe(instance_ids)
+
+    def _instance_rows(self, instance_ids: list) -> dict:
+        """instance id -> row for the ids moto knows; one lookup for all of them."""
+        ids = [i for i in instance_ids if isinstance(i, str) and i.startswith("i-")]
+        if not ids:
+            return {}
+        if self._in_process:
+            try:
+                found = {}
+                for iid in ids:
+                    inst = self._moto_instance(iid)
+                    if inst is not None:
+                        found[iid] = self._row(inst)
+                return found
+            except Exception as exc:
+                self._in_process = False
+                log.warning("localaws: reading moto's EC2 backend failed (%r); asking moto through boto3", exc)
+        return {inst["InstanceId"]: inst for inst in self.describe(sorted(set(ids)))}
+
     # --- the agent ----------------------------------------------------------------------------------------------
-    def _online(self, inst: dict) -> bool:
+    def _agent(self, inst: dict) -> tuple[bool, float | None]:
+        """(online, when to look again): the second is the end of the boot/reboot window or of the shown phase
+        when that is all that keeps the agent offline, None when nothing known will bring it back by itself."""
         iid = inst["InstanceId"]
-        guest = self.guests.ensure(iid, inst.get("ImageId"))
-        online = (inst["State"]["Name"] == "running" and self.ec2.phase(iid) is None and guest["agentInstalled"]
-                  and not guest.get("agentGone") and time.time() >= guest.get("offlineUntil", 0))
-        if online:
-            guest["registered"] = True  # the agent has reported in: from now on the instance is listed
-        return online
+        guest = self.guests.guests.get(iid) or self.guests.ensure(iid, inst.get("ImageId"))  # lock only to create
+        if inst["State"]["Name"] != "running" or not guest["agentInstalled"] or guest.get("agentGone"):
+            return False, None
+        now = time.time()
+        back = max(guest.get("offlineUntil", 0), self.ec2.phase_until(iid) or 0)
+        if now < back:
+            return False, back
+        guest["registered"] = True  # the agent has reported in: from now on the instance is listed
+        return True, None
+
+    def _online(self, inst: dict) -> bool:
+        return self._agent(inst)[0]
+
+    def agent_status(self, instance_id: str) -> tuple[bool, float | None]:
+        found = self._instance_rows([instance_id]).get(instance_id)
+        return self._agent(found) if found else (False, None)
 
     def is_online(self, instance_id: str) -> bool:
-        if not instance_id.startswith("i-"):
-            return False
-        found = self.describe([instance_id])
-        return bool(found) and self._online(found[0])
+        return self.agent_status(instance_id)[0]
+
+    def offline_ids(self, instance_ids: list) -> list:
+        """The ids whose agent is not online now (unknown, stopped, agent-less, booting), in the order given."""
+        rows = self._instance_rows(instance_ids)
+        return [i for i in instance_ids if i not in rows or not self._online(rows[i])]
 
     def instance_information(self, instance_ids=None) -> list[dict]:
         rows = []
-        for inst in self.describe(instance_ids):
+        for inst in self._rows(instance_ids):
             iid = inst["InstanceId"]
             guest = self.guests.ensure(iid, inst.get("ImageId"))
             online = self._online(inst)

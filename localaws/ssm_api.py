@@ -13,6 +13,9 @@ DOCUMENT = "AWS-RunPowerShellScript"
 PLUGIN = "aws:runPowerShellScript"
 STDOUT_MAX, STDERR_MAX, DETAILS_MAX = 24000, 8000, 2500
 _PARAM_REF = re.compile(r"\{\{.*?\}\}", re.S)
+# SendCommand's patterns, as the API reference gives them.
+MAX_CONCURRENCY = r"^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$"
+MAX_ERRORS = r"^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$"
 
 
 class SsmError(Exception):
@@ -21,9 +24,28 @@ class SsmError(Exception):
         self.code, self.message, self.status = code, message, status
 
 
+def _violation(field, value, constraint):
+    return f"Value '{value}' at '{field}' failed to satisfy constraint: {constraint}"
+
+
 def _validation(field, value, constraint):
-    return SsmError("ValidationException", f"1 validation error detected: Value '{value}' at '{field}' failed to "
-                                           f"satisfy constraint: {constraint}")
+    return _validations([_violation(field, value, constraint)])
+
+
+def _validations(violations):
+    """AWS's wording: "1 validation error detected: ..." or "2 validation errors detected: A; B"."""
+    n = len(violations)
+    return SsmError("ValidationException", f"{n} validation error{'s' if n > 1 else ''} detected: "
+                                           + "; ".join(violations))
+
+
+def _resolve_rate(value: str, targets: int, at_least_one: bool) -> int:
+    """MaxConcurrency / MaxErrors as a number of targets: a percentage of the target count rounded down (at least
+    1 for MaxConcurrency)."""
+    if value.endswith("%"):
+        count = int(value[:-1]) * targets // 100
+        return max(1, count) if at_least_one else count
+    return int(value)
 
 
 def _page(items, body, low, high, default):
@@ -52,12 +74,23 @@ def send_command(sim, body):
     doc = body.get("DocumentName", "")
     if doc != DOCUMENT:
         raise SsmError("InvalidDocument", f"Document with name {doc} does not exist (the simulator serves {DOCUMENT})")
+    violations = []
     comment = body.get("Comment", "")
     if len(comment) > 100:
-        raise _validation("comment", comment, "Member must have length less than or equal to 100")
+        violations.append(_violation("comment", comment, "Member must have length less than or equal to 100"))
     timeout = body.get("TimeoutSeconds", 3600)
     if not isinstance(timeout, int) or not 30 <= timeout <= 2592000:
-        raise _validation("timeoutSeconds", timeout, "Member must have value between 30 and 2592000")
+        violations.append(_violation("timeoutSeconds", timeout, "Member must have value between 30 and 2592000"))
+    max_concurrency = body.get("MaxConcurrency", "50")
+    if not isinstance(max_concurrency, str) or not re.match(MAX_CONCURRENCY, max_concurrency):
+        violations.append(_violation("maxConcurrency", max_concurrency,
+                                     f"Member must satisfy regular expression pattern: {MAX_CONCURRENCY}"))
+    max_errors = body.get("MaxErrors", "0")
+    if not isinstance(max_errors, str) or not re.match(MAX_ERRORS, max_errors):
+        violations.append(_violation("maxErrors", max_errors,
+                                     f"Member must satisfy regular expression pattern: {MAX_ERRORS}"))
+    if violations:
+        raise _validations(violations)
     params = body.get("Parameters") or {}
     unknown = [k for k in params if k not in ("commands", "workingDirectory", "executionTimeout")]
     if unknown:
@@ -68,13 +101,14 @@ def send_command(sim, body):
         if _PARAM_REF.search(value):
             raise SsmError("InvalidParameters", "Parameters contain a {{ }} reference that is not a parameter of "
                                                 f"{DOCUMENT}")
-    bad = [i for i in ids if not sim.is_online(i)]
+    bad = sim.offline_ids(ids)
     if bad:
         raise SsmError("InvalidInstanceId", f"Instances [[{', '.join(bad)}]] not in a valid state for account "
                                             f"{sim.account_id}")
-    cmd = sim.commands.add(DOCUMENT, params, ids, comment, timeout, sim.config["invocationVisibleSeconds"])
-    for inv in cmd.invocations.values():
-        worker.start(sim, cmd, inv)
+    cmd = sim.commands.add(DOCUMENT, params, ids, comment, timeout, sim.config["invocationVisibleSeconds"],
+                           max_concurrency, max_errors, _resolve_rate(max_concurrency, len(ids), True),
+                           _resolve_rate(max_errors, len(ids), False))
+    worker.start_command(sim, cmd)
     return {"Command": _command(cmd)}
 
 
@@ -87,7 +121,8 @@ def _command(cmd):
         "Comment": cmd.comment, "ExpiresAfter": cmd.expires, "Parameters": cmd.parameters,
         "InstanceIds": cmd.instance_ids, "Targets": [], "RequestedDateTime": cmd.requested, "Status": status,
         "StatusDetails": details, "OutputS3Region": sim_region(), "OutputS3BucketName": "",
-        "OutputS3KeyPrefix": "", "MaxConcurrency": "50", "MaxErrors": "0", "TargetCount": len(invs),
+        "OutputS3KeyPrefix": "", "MaxConcurrency": cmd.max_concurrency, "MaxErrors": cmd.max_errors,
+        "TargetCount": len(invs),
         "CompletedCount": len(done), "ErrorCount": sum(1 for i in done if i.status in ("Failed", "TimedOut")),
         "DeliveryTimedOutCount": sum(1 for i in invs if i.details == "DeliveryTimedOut"), "ServiceRole": "",
         "NotificationConfig": {"NotificationArn": "", "NotificationEvents": [], "NotificationType": ""},
@@ -128,17 +163,20 @@ def get_command_invocation(sim, body):
 
 def list_command_invocations(sim, body):
     cid, iid, details = body.get("CommandId"), body.get("InstanceId"), bool(body.get("Details"))
-    rows = []
-    for cmd in sim.commands.commands_newest_first():
-        if cid and cmd.command_id != cid:
-            continue
-        for inv in cmd.invocations.values():
-            if (iid and inv.instance_id != iid) or sim.commands.visible_invocation(cmd.command_id,
-                                                                                   inv.instance_id) is None:
-                continue
-            rows.append(_invocation_row(sim, cmd, inv, details))
-    page, token = _page(rows, body, 1, 50, 50)
-    out = {"CommandInvocations": page}
+    if cid:  # by id, not a scan of every command
+        one = sim.commands.get(cid)
+        commands = [one] if one is not None else []
+    else:
+        commands = sim.commands.commands_newest_first()
+    now = time.time()
+    pairs = []
+    with sim.commands.lock:
+        for cmd in commands:
+            for inv in cmd.invocations.values():
+                if (not iid or inv.instance_id == iid) and now >= inv.visible_at:
+                    pairs.append((cmd, inv))
+    page, token = _page(pairs, body, 1, 50, 50)
+    out = {"CommandInvocations": [_invocation_row(sim, cmd, inv, details) for cmd, inv in page]}
     if token:
         out["NextToken"] = token
     return out
@@ -168,12 +206,17 @@ def _invocation_row(sim, cmd, inv, details):
 
 def list_commands(sim, body):
     cid, iid = body.get("CommandId"), body.get("InstanceId")
-    rows = [_command(c) for c in sim.commands.commands_newest_first()
-            if (not cid or c.command_id == cid) and (not iid or iid in c.invocations)]
-    if cid and not rows:
+    if cid:
+        one = sim.commands.get(cid)
+        commands = [one] if one is not None else []
+    else:
+        commands = sim.commands.commands_newest_first()
+    commands = [c for c in commands if not iid or iid in c.invocations]
+    if cid and not commands:
         raise SsmError("InvalidCommandId", "")
-    page, token = _page(rows, body, 1, 50, 50)
-    out = {"Commands": page}
+    page, token = _page(commands, body, 1, 50, 50)
+    with sim.commands.lock:
+        out = {"Commands": [_command(c) for c in page]}
     if token:
         out["NextToken"] = token
     return out

@@ -1,20 +1,35 @@
-"""Runs one invocation the way the SSM agent on a Windows instance would: wait for delivery, run the loader,
-reboot and re-run on exit 3010, report, and for Sysprep shut the instance down after the result is out.
+"""Runs a command's invocations the way SSM and the agent on a Windows instance would: at most MaxConcurrency at
+once, each waiting for delivery, running the loader, rebooting and re-running on exit 3010, reporting, and for
+Sysprep shutting the instance down after the result is out.
 
-Timings come from sim.config (seconds) so tests can make them short; sim.config['timeScale'] scales the AWS
+A command gets min(MaxConcurrency, targets) runner threads; a runner takes the next queued invocation when its
+previous one has ended (commands.next_invocation), so threads are bounded by what runs at once. Waits sleep on
+the invocation's cancel Event (CancelCommand and the simulator's stop wake them at once); waiting for the agent
+sleeps until the known end of a boot or reboot window and polls (ONLINE_POLL) only when nothing known brings it
+back. Timings come from sim.config (seconds) so tests can make them short; sim.config['timeScale'] scales the AWS
 timeouts (TimeoutSeconds, executionTimeout) so a DeliveryTimedOut does not take the real 30 s or more.
 """
+import functools
 import threading
 import time
 
 from . import envelope, loader, payloads
 
-POLL = 0.05
+ONLINE_POLL = 0.1
 
 
-def start(sim, cmd, inv) -> None:
-    threading.Thread(target=_guarded, args=(sim, cmd, inv), daemon=True,
-                     name=f"invocation-{inv.instance_id}").start()
+def start_command(sim, cmd) -> None:
+    for n in range(min(cmd.concurrency, len(cmd.invocations))):
+        threading.Thread(target=_runner, args=(sim, cmd), daemon=True,
+                         name=f"command-{cmd.command_id[:8]}-{n}").start()
+
+
+def _runner(sim, cmd):
+    while not sim.stopping.is_set():
+        inv = sim.commands.next_invocation(cmd)
+        if inv is None:
+            return
+        _guarded(sim, cmd, inv)
 
 
 def _guarded(sim, cmd, inv):
@@ -26,22 +41,23 @@ def _guarded(sim, cmd, inv):
 
 def _sleep(sim, inv, seconds) -> bool:
     """Sleeps unless cancelled or the simulator stops; True when the invocation may go on."""
-    end = time.time() + seconds
-    while time.time() < end:
-        if inv.cancel.is_set() or sim.stopping.is_set():
-            return False
-        time.sleep(min(POLL, max(0.0, end - time.time())))
-    return not inv.cancel.is_set()
+    if seconds > 0:
+        inv.cancel.wait(seconds)
+    return not inv.cancel.is_set() and not sim.stopping.is_set()
 
 
 def _wait_online(sim, inv, deadline) -> bool:
-    while time.time() < deadline:
+    while True:
         if inv.cancel.is_set() or sim.stopping.is_set():
             return False
-        if sim.is_online(inv.instance_id):
+        now = time.time()
+        if now >= deadline:
+            return False
+        online, back = sim.agent_status(inv.instance_id)
+        if online:
             return True
-        time.sleep(POLL * 2)
-    return False
+        wake = back if back is not None and back > now else now + ONLINE_POLL
+        inv.cancel.wait(max(0.001, min(deadline, wake) - now))
 
 
 def _cancelled(sim, inv):
@@ -116,13 +132,29 @@ def _execution_timeout(cmd) -> float:
         return 3600.0
 
 
+_LOAD_LOCK = threading.Lock()
+
+
+@functools.lru_cache(maxsize=256)
+def _load_once(text: str) -> loader.Loaded:
+    return loader.load(text)
+
+
+def _load(text: str) -> loader.Loaded:
+    """loader.load, once per distinct text: a command's 50 invocations (and the next command with the same
+    loader) decode and hash-check the same bytes; the result is read only. Refusals are not kept. The lock makes
+    the runners of one command, which all start at once, wait for the first decode instead of each doing it."""
+    with _LOAD_LOCK:
+        return _load_once(text)
+
+
 def execute(sim, instance_id: str, text: str) -> payloads.RunResult:
     """One run of the command text on the guest: the loader's checks, then the payload's model."""
     if "@{" not in text or "Payload" not in text:
         return payloads.RunResult(1, "", "clonectl simulator: this guest runs only clonectl loaders "
                                   "(agent-docs/envelope.md); the command text is not one", None)
     try:
-        loaded = loader.load(text)
+        loaded = _load(text)
     except loader.LoaderRefused as exc:
         return payloads.RunResult(2, "", str(exc) + "\r\n", None)
     error = None

@@ -4,12 +4,13 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 from botocore.exceptions import ClientError
 
-from simfixtures import (LOOSE, aws, client, control, finished, launch, make_loader, online, parse_envelope,  # noqa: F401
-                         send, sim, wait_for)
+from simfixtures import (LOOSE, aws, client, control, finished, guest, launch, make_loader, online,  # noqa: F401
+                         parse_envelope, patient, send, sim, wait_for)
 
 # The CLI installed next to the Python running the tests (the project venv).
 AWS_CLI = os.path.join(os.path.dirname(sys.executable), "aws")
@@ -172,3 +173,170 @@ def test_aws_cli_is_a_second_client(sim):
                                  "AWS-RunPowerShellScript", "--parameters", json.dumps({"commands": [text]})],
                          env=env, capture_output=True, text=True, timeout=120)
     assert bad.returncode != 0 and "InvalidInstanceId" in bad.stderr
+
+
+# --- MaxConcurrency and MaxErrors ------------------------------------------------------------------------------
+
+def _intervals(ssm, command_id, ids):
+    """(start, end) of each invocation's execution, from GetCommandInvocation, once all have finished."""
+    out = []
+    for iid in ids:
+        inv = finished(ssm, command_id, iid)
+        assert inv["Status"] == "Success", inv
+        out.append((inv["ExecutionStartDateTime"], inv["ExecutionEndDateTime"]))
+    return sorted(out)
+
+
+def test_max_concurrency_1_runs_one_instance_at_a_time(sim):
+    control(sim, "POST", "/config", {"runDelaySeconds": 0.25})
+    ssm = client(sim, "ssm")
+    ids = launch(sim, count=3)
+    for iid in ids:
+        online(sim, iid)
+    text, _ = make_loader("time-zone", {"TimeZoneId": "Tokyo Standard Time"})
+    sent = ssm.send_command(InstanceIds=ids, DocumentName="AWS-RunPowerShellScript",
+                            Parameters={"commands": [text]}, MaxConcurrency="1")["Command"]
+    assert (sent["MaxConcurrency"], sent["MaxErrors"], sent["TargetCount"]) == ("1", "0", 3)
+    most, saw_queued = 0, False
+
+    def sample():
+        nonlocal most, saw_queued
+        rows = patient(lambda: ssm.list_command_invocations(CommandId=sent["CommandId"])["CommandInvocations"])()
+        if rows is None:
+            return False
+        statuses = [r["Status"] for r in rows]
+        most = max(most, statuses.count("InProgress"))
+        saw_queued = saw_queued or ("InProgress" in statuses and ("Pending", "Pending") in
+                                    [(r["Status"], r["StatusDetails"]) for r in rows])
+        return len(rows) == 3 and all(s in ("Success", "Failed", "TimedOut", "Cancelled") for s in statuses)
+    wait_for(sample, "the three invocations to finish", every=0.1)
+    assert most == 1 and saw_queued
+    spans = _intervals(ssm, sent["CommandId"], ids)
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:])), spans  # one after the other
+    assert ssm.list_commands(CommandId=sent["CommandId"])["Commands"][0]["MaxConcurrency"] == "1"
+    # The same three with the default (50): they run side by side, so the check above can tell.
+    together = send(ssm, ids, text)
+    spans = _intervals(ssm, together, ids)
+    assert spans[0][1] > spans[-1][0], spans
+
+
+def test_max_concurrency_percentages_resolve_against_the_target_count(sim):
+    from localaws.ssm_api import _resolve_rate
+    assert [_resolve_rate(v, 3, True) for v in ("1", "10%", "34%", "67%", "100%", "7")] == [1, 1, 1, 2, 3, 7]
+    assert [_resolve_rate(v, 3, False) for v in ("0", "0%", "10%", "34%", "100%")] == [0, 0, 0, 1, 3]
+    ssm = client(sim, "ssm")
+    source = sim.info["sourceInstanceId"]
+    text, _ = make_loader("preflight")
+    sent = ssm.send_command(InstanceIds=[source], DocumentName="AWS-RunPowerShellScript",
+                            Parameters={"commands": [text]}, MaxConcurrency="10%", MaxErrors="100%")["Command"]
+    assert (sent["MaxConcurrency"], sent["MaxErrors"]) == ("10%", "100%")
+    cmd = sim.sim.commands.get(sent["CommandId"])
+    assert (cmd.concurrency, cmd.error_limit) == (1, 1)
+    assert finished(ssm, sent["CommandId"], source)["Status"] == "Success"
+
+
+@pytest.mark.parametrize("max_errors,rest", [("0", ("Cancelled", "Cancelled", -1)), ("1", ("Success", "Success", 0))])
+def test_max_errors_stops_sending_to_the_instances_not_started(sim, max_errors, rest):
+    ssm = client(sim, "ssm")
+    ids = launch(sim, count=3)
+    for iid in ids:
+        online(sim, iid)
+    control(sim, "POST", "/faults", {"rules": [{"fault": "undeliverable", "instanceId": ids[0]}]})
+    text, _ = make_loader("time-zone", {"TimeZoneId": "Tokyo Standard Time"})
+    command_id = ssm.send_command(InstanceIds=ids, DocumentName="AWS-RunPowerShellScript",
+                                  Parameters={"commands": [text]}, MaxConcurrency="1",
+                                  MaxErrors=max_errors)["Command"]["CommandId"]
+    first = finished(ssm, command_id, ids[0])
+    assert (first["Status"], first["StatusDetails"]) == ("Failed", "Undeliverable")
+    for iid in ids[1:]:
+        inv = finished(ssm, command_id, iid)
+        assert (inv["Status"], inv["StatusDetails"], inv["ResponseCode"]) == rest
+        assert guest(sim, iid)["timeZoneId"] == ("UTC" if rest[0] == "Cancelled" else "Tokyo Standard Time")
+    cmd = wait_for(lambda: ssm.list_commands(CommandId=command_id)["Commands"][0]["CompletedCount"] == 3 and
+                   ssm.list_commands(CommandId=command_id)["Commands"][0], "the command to complete")
+    assert (cmd["Status"], cmd["ErrorCount"], cmd["MaxErrors"]) == ("Failed", 1, max_errors)
+
+
+def test_cancel_ends_the_invocations_waiting_for_a_slot_at_once(sim):
+    control(sim, "POST", "/config", {"runDelaySeconds": 3})
+    ssm = client(sim, "ssm")
+    ids = launch(sim, count=3)
+    for iid in ids:
+        online(sim, iid)
+    text, _ = make_loader("preflight")
+    command_id = send(ssm, ids, text, MaxConcurrency="1")
+    ssm.cancel_command(CommandId=command_id)
+    started = time.monotonic()
+    for iid in ids:
+        assert finished(ssm, command_id, iid)["Status"] == "Cancelled"
+    assert time.monotonic() - started < 2.5  # nothing waited out the 3 s delivery delay
+    assert ssm.list_commands(CommandId=command_id)["Commands"][0]["Status"] == "Cancelled"
+
+
+PATTERN_C = "^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$"
+PATTERN_E = "^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$"
+
+
+def test_bad_max_concurrency_and_max_errors_are_validation_errors(sim):
+    ssm = client(sim, "ssm", config=LOOSE)
+    source = sim.info["sourceInstanceId"]
+    text, _ = make_loader("preflight")
+    base = dict(InstanceIds=[source], DocumentName="AWS-RunPowerShellScript", Parameters={"commands": [text]})
+    for field, value, pattern in [("MaxConcurrency", "0", PATTERN_C), ("MaxConcurrency", "101%", PATTERN_C),
+                                  ("MaxConcurrency", "0%", PATTERN_C), ("MaxConcurrency", "ten", PATTERN_C),
+                                  ("MaxErrors", "-1", PATTERN_E), ("MaxErrors", "1.5", PATTERN_E),
+                                  ("MaxErrors", "00", PATTERN_E), ("MaxErrors", "101%", PATTERN_E)]:
+        with pytest.raises(ClientError) as err:
+            ssm.send_command(**base, **{field: value})
+        assert code_of(err) == "ValidationException"
+        wire = field[0].lower() + field[1:]
+        assert err.value.response["Error"]["Message"] == (
+            f"1 validation error detected: Value '{value}' at '{wire}' failed to satisfy constraint: "
+            f"Member must satisfy regular expression pattern: {pattern}")
+    with pytest.raises(ClientError) as err:
+        ssm.send_command(**base, MaxConcurrency="0", MaxErrors="x")
+    message = err.value.response["Error"]["Message"]
+    assert message.startswith("2 validation errors detected: Value '0' at 'maxConcurrency'")
+    assert "; Value 'x' at 'maxErrors' failed to satisfy constraint" in message
+    sent = ssm.send_command(**base, MaxConcurrency="100%", MaxErrors="0%")["Command"]
+    assert (sent["MaxConcurrency"], sent["MaxErrors"]) == ("100%", "0%")
+
+
+def test_agent_state_comes_from_moto_in_process_and_the_boto3_path_still_serves(sim):
+    ssm = client(sim, "ssm")
+    source = sim.info["sourceInstanceId"]
+    text, _ = make_loader("preflight")
+    assert finished(ssm, send(ssm, [source], text), source)["Status"] == "Success"
+    assert sim.sim._in_process  # moto's backend was read directly: no fallback happened
+    [stopped] = launch(sim)
+    online(sim, stopped)
+    client(sim, "ec2").stop_instances(InstanceIds=[stopped])
+    asked = []
+    describe = sim.sim.describe
+    sim.sim.describe = lambda ids=None: asked.append(list(ids or [])) or describe(ids)
+    sim.sim._in_process = False  # as if moto's internals had moved
+    try:
+        assert finished(ssm, send(ssm, [source], text), source)["Status"] == "Success"
+        with pytest.raises(ClientError) as err:
+            send(ssm, [source, stopped], text)
+        assert code_of(err) == "InvalidInstanceId" and stopped in err.value.response["Error"]["Message"]
+        assert sorted([source, stopped]) in asked  # SendCommand's check: one lookup for all its ids
+    finally:
+        sim.sim._in_process = True
+        sim.sim.describe = describe
+
+
+def test_many_commands_in_flight_at_once_all_finish(sim):
+    # This checks the runners, not the limits; short boots so 100 instances are online soon.
+    control(sim, "POST", "/config", {"rateLimitsEnabled": 0, "pendingSeconds": 0.2, "bootSeconds": 0.1})
+    ssm = client(sim, "ssm")
+    ids = launch(sim, count=100)
+    wait_for(lambda: sim.sim.offline_ids(ids) == [], "100 agents online")
+    text, _ = make_loader("time-zone", {"TimeZoneId": "Tokyo Standard Time"})
+    commands = [send(ssm, ids[k:k + 50], text) for k in (0, 50)] + [send(ssm, ids[:50], text, MaxConcurrency="7")]
+
+    def statuses(command_id):
+        pages = ssm.get_paginator("list_command_invocations").paginate(CommandId=command_id)
+        return [r["Status"] for page in pages for r in page["CommandInvocations"]]
+    wait_for(lambda: all(statuses(c).count("Success") == 50 for c in commands), "150 invocations to succeed")
+    assert all(guest(sim, iid)["timeZoneId"] == "Tokyo Standard Time" for iid in ids[::10])
