@@ -108,13 +108,13 @@ def test_ec2_buckets_are_per_action_and_answer_request_limit_exceeded(sim):
 
 
 def test_the_bucket_refills_and_throttled_calls_take_no_token(sim):
-    control(sim, "POST", "/config", {"rateLimits": {"ssm:ListCommands": {"burst": 1, "refill": 4}}})
+    control(sim, "POST", "/config", {"rateLimits": {"ssm:ListCommands": {"burst": 1, "refill": 2}}})
     ssm = client(sim, "ssm")
     assert outcome(ssm.list_commands) == "ok"
     first = time.monotonic()
     refused = [outcome(ssm.list_commands) for _ in range(3)]
-    assert refused == ["ThrottlingException"] * 3 and time.monotonic() - first < 0.2
-    time.sleep(max(0.0, first + 0.3 - time.monotonic()))  # 0.3 s at 4/s: 1.2 tokens, had the refusals cost none
+    assert refused == ["ThrottlingException"] * 3 and time.monotonic() - first < 0.45
+    time.sleep(max(0.0, first + 0.6 - time.monotonic()))  # 0.6 s at 2/s: 1.2 tokens, had the refusals cost none
     assert outcome(ssm.list_commands) == "ok"
     assert outcome(ssm.list_commands) == "ThrottlingException"
 
