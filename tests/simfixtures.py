@@ -13,6 +13,7 @@ import urllib.request
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -193,3 +194,12 @@ def online(aws, instance_id):
         return rows and rows[0]["PingStatus"] == "Online"
     # Every 0.15 s: below DescribeInstanceInformation's refill (10/s), so the test's own calls find tokens left.
     wait_for(patient(probe), f"{instance_id} to be Online", every=0.15)
+
+
+def outcome(call) -> str:
+    """"ok", or the AWS error code the call was answered with."""
+    try:
+        call()
+        return "ok"
+    except ClientError as exc:
+        return exc.response["Error"]["Code"]

@@ -5,17 +5,9 @@ import urllib.request
 import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
 
-from simfixtures import aws, client, control, launch, make_loader, online, run_payload, sim  # noqa: F401
+from simfixtures import aws, client, control, launch, make_loader, online, outcome, run_payload, sim  # noqa: F401
 
 from localaws import envelope
-
-
-def outcome(call):
-    try:
-        call()
-        return "ok"
-    except ClientError as exc:
-        return exc.response["Error"]["Code"]
 
 
 def test_throttling_share_is_visible_to_boto3_and_counted(sim):

@@ -9,21 +9,13 @@ import urllib.request
 import pytest
 from botocore.exceptions import ClientError
 
-from simfixtures import aws, client, control, sim  # noqa: F401
+from simfixtures import aws, client, control, outcome, sim  # noqa: F401
 
 from localaws import faults, ratelimits
 
 
 def code_of(excinfo):
     return excinfo.value.response["Error"]["Code"]
-
-
-def outcome(call):
-    try:
-        call()
-        return "ok"
-    except ClientError as exc:
-        return exc.response["Error"]["Code"]
 
 
 def post_config_error(aws, body):
