@@ -66,7 +66,8 @@ def host_name(i: int) -> str:
 
 def make_plan(name: str, info: dict, clones: int) -> str:
     """A plan like scripts/demo.sh's, without prep (no work user, firewall or jobs): post-clone is then host name and
-    time zone only. Every clone in the same subnet, no fixed private IP."""
+    time zone only. Every clone in the same subnet (the fleet subnet when there is one), no fixed private IP."""
+    fleet_subnet = info.get("fleetSubnetId", info["subnetId"])
     lines = [
         f"# fleet benchmark plan: {clones} clones of the simulated source (scripts/fleet_bench.py)",
         "version: 1",
@@ -83,7 +84,7 @@ def make_plan(name: str, info: dict, clones: int) -> str:
         "clones:",
     ]
     for i in range(1, clones + 1):
-        lines.append(f"  - {{name: {clone_name(i)}, subnetId: {info['subnetId']}, hostName: {host_name(i)}, "
+        lines.append(f"  - {{name: {clone_name(i)}, subnetId: {fleet_subnet}, hostName: {host_name(i)}, "
                      f"timeZone: {TIME_ZONE}}}")
     return "\n".join(lines) + "\n"
 
@@ -579,6 +580,7 @@ class Bench:
         os.makedirs(folder)
         aws = LocalAws(self.children, folder, TIMINGS)
         info = aws.start()
+        info["fleetSubnetId"] = fleet_subnet(info)
         return folder, aws, info, self.env_for(info)
 
     def setup_plan(self, aws, info, env, folder, name, n) -> tuple[str, dict]:
@@ -762,6 +764,15 @@ def count_lines(path: str) -> int:
             return sum(1 for _ in fh)
     except OSError:
         return 0
+
+
+def fleet_subnet(info: dict) -> str:
+    """A /18 beside the bootstrap's /24 for the clones: a /24 holds 251 instances (EC2 reserves 5 addresses), far
+    fewer than two plans of 500 or the memory phase's 5,000."""
+    import boto3
+    ec2 = boto3.client("ec2", endpoint_url=info["endpoint"], region_name=info["region"],
+                       aws_access_key_id=info["accessKeyId"], aws_secret_access_key=info["secretAccessKey"])
+    return ec2.create_subnet(VpcId=info["vpcId"], CidrBlock="10.20.64.0/18")["Subnet"]["SubnetId"]
 
 
 def clone_instances(info: dict, plan_name: str) -> dict:

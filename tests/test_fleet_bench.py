@@ -25,6 +25,14 @@ def clonectl_binary():
 
 
 # --- plans ----------------------------------------------------------------------------------------------------------
+def test_clones_go_to_the_fleet_subnet_when_there_is_one():
+    info = dict(INFO, fleetSubnetId="subnet-0f1ee7f1ee7f1ee70")
+    text = fb.make_plan("bench-mem-5000", info, 3)
+    assert re.findall(r"subnetId: (\S+), hostName", text) == ["subnet-0f1ee7f1ee7f1ee70"] * 3
+    # The work copy stays in the bootstrap's subnet.
+    assert re.search(r"^workCopy:\n  subnetId: " + re.escape(INFO["subnetId"]) + "$", text, re.M)
+
+
 def test_plan_has_every_clone_once_and_no_prep():
     text = fb.make_plan("bench-ctl-500", INFO, 500)
     clones = re.findall(r"^  - \{name: (c\d{4}), subnetId: (\S+), hostName: (C\d{4}), timeZone: (.+)\}$", text, re.M)
