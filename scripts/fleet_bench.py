@@ -596,7 +596,7 @@ class Bench:
         self.clonectl_run(["run", plan, "--until", "launch-clones", "--ledger", ledger], env,
                           os.path.join(folder, f"{name}.setup.log"), f"setup {name}")
         log(f"  setup {name}: done in {time.monotonic() - start:.1f} s")
-        clones = clone_instances(info, name)
+        clones = clone_instances(ledger, name)
         if len(clones) != n:
             raise RuntimeError(f"setup {name}: {len(clones)} running clones found, {n} planned")
         return plan, clones
@@ -775,20 +775,20 @@ def fleet_subnet(info: dict) -> str:
     return ec2.create_subnet(VpcId=info["vpcId"], CidrBlock="10.20.64.0/18")["Subnet"]["SubnetId"]
 
 
-def clone_instances(info: dict, plan_name: str) -> dict:
-    """{clone name: instance id} of a plan's running clones, from EC2 tags (before the measured phase)."""
-    import boto3
-    ec2 = boto3.client("ec2", endpoint_url=info["endpoint"], region_name=info["region"],
-                       aws_access_key_id=info["accessKeyId"], aws_secret_access_key=info["secretAccessKey"])
-    out = {}
-    filters = [{"Name": "tag:clonectl:plan", "Values": [plan_name]}, {"Name": "tag:clonectl:role", "Values": ["clone"]},
-               {"Name": "instance-state-name", "Values": ["running"]}]
-    for page in ec2.get_paginator("describe_instances").paginate(Filters=filters):
-        for res in page["Reservations"]:
-            for inst in res["Instances"]:
-                tags = {t["Key"]: t["Value"] for t in inst.get("Tags", [])}
-                out[tags.get("clonectl:clone", inst["InstanceId"])] = inst["InstanceId"]
-    return out
+def clone_instances(ledger: str, plan_name: str) -> dict:
+    """{clone name: instance id} of a plan's clones, from the run state in the setup's ledger. The setup run waited
+    until every clone was running with its agent Online; describing 5,000 instances through moto again would take
+    minutes (one such DescribeInstances outlasted boto3's 60 s read timeout)."""
+    import sqlite3
+    db = sqlite3.connect(f"file:{ledger}?mode=ro", uri=True)
+    try:
+        row = db.execute("SELECT state_json FROM runs WHERE plan_name = ? ORDER BY created_at DESC LIMIT 1",
+                         (plan_name,)).fetchone()
+    finally:
+        db.close()
+    if not row or not row[0]:
+        raise RuntimeError(f"no run state of plan {plan_name} in {ledger}")
+    return dict(json.loads(row[0]).get("clones") or {})
 
 
 def render_all(clonectl: str, env: dict, loop_dir: str, clones: dict) -> None:

@@ -271,3 +271,20 @@ def test_summary_prefers_the_simulators_exact_counters():
     # An older simulator without counters: the entries count.
     assert fb.summarize_calls(logged, {"calls": [], "counts": {"x": 1}})["counts"] == {
         "ssm:ListCommandInvocations": 3, "ssm:SendCommand": 2}
+
+
+def test_clone_instances_come_from_the_setup_runs_state(tmp_path):
+    import sqlite3
+    ledger = tmp_path / "l.sqlite"
+    db = sqlite3.connect(ledger)
+    db.execute("CREATE TABLE runs (id TEXT, plan_name TEXT, created_at TEXT, state_json TEXT)")
+    db.execute("INSERT INTO runs VALUES ('r1', 'bench-ctl-2', '2026-01-01T00:00:00.000Z', ?)",
+               ('{"clones": {"c0001": "i-old"}}',))
+    db.execute("INSERT INTO runs VALUES ('r2', 'bench-ctl-2', '2026-01-02T00:00:00.000Z', ?)",
+               ('{"clones": {"c0001": "i-0aaa", "c0002": "i-0bbb"}, "masterImageId": "ami-1"}',))
+    db.execute("INSERT INTO runs VALUES ('r3', 'other', '2026-01-03T00:00:00.000Z', '{\"clones\": {}}')")
+    db.commit()
+    db.close()
+    assert fb.clone_instances(str(ledger), "bench-ctl-2") == {"c0001": "i-0aaa", "c0002": "i-0bbb"}
+    with pytest.raises(RuntimeError, match="no run state"):
+        fb.clone_instances(str(ledger), "bench-cli-2")
