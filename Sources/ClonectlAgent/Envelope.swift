@@ -44,6 +44,16 @@ public struct Envelope: Equatable, Sendable {
         self.finishedAt = finishedAt
     }
 
+    /// What a caller acts on, for holding many at once: status, errors and the named facts. What is dropped
+    /// (`changed`, `logTail`, the other facts) stays in the ledger's copy of the whole envelope.
+    public func slimmed(keepingFacts keys: Set<String>) -> Envelope {
+        var slim = self
+        slim.changed = []
+        slim.logTail = []
+        slim.facts = .object(facts.objectMembers?.filter { keys.contains($0.0) } ?? [])
+        return slim
+    }
+
     /// The members in the spec table's order: the order the PowerShell module writes them.
     public var json: JSONValue {
         .object([

@@ -69,7 +69,8 @@ public struct StepCommand: AsyncParsableCommand {
         let quiet = options.quiet
         let outcomes = try await controller.guest.run(
             payload: reference, params: params, instanceIds: fleet.map(\.0), step: "step:\(name)", runId: nil,
-            reuse: false, rateControl: RateControl(maxConcurrency: maxConcurrency, maxErrors: maxErrors)) { line in
+            reuse: false, rateControl: RateControl(maxConcurrency: maxConcurrency, maxErrors: maxErrors),
+            retainFacts: fleet.count > 1 ? [] : nil) { line in
             if !quiet { print(line) }
         }
         for o in outcomes {

@@ -15,9 +15,11 @@ struct GuestCall: Sendable {
     /// and why, unless every one answered with a verified ok/changed envelope.
     @discardableResult
     func require(_ payload: String, _ params: LoaderParams, on instanceIds: [String], step: StepName,
-                 context: StepContext, rateControl: RateControl = .none) async throws -> [GuestOutcome] {
+                 context: StepContext, rateControl: RateControl = .none,
+                 retainFacts: Set<String>? = nil) async throws -> [GuestOutcome] {
         let all = try await guest.run(payload: payload, params: params, instanceIds: instanceIds, step: step.rawValue,
-                                      runId: context.runId, reuse: !context.rerun, rateControl: rateControl) { line in
+                                      runId: context.runId, reuse: !context.rerun, rateControl: rateControl,
+                                      retainFacts: retainFacts) { line in
             context.progress(step, "\(payload): \(line)")
         }
         let failed = all.filter { !$0.succeeded }

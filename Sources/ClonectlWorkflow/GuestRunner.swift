@@ -79,8 +79,11 @@ public struct GuestRunner: Sendable {
     /// `clonectl step`). `reuse`: take an earlier verified result of the same step instead of sending again.
     /// Returns one outcome per instance, in the order given. When a group could not be sent or polled, the other
     /// groups still run to the end (and are recorded) before the first such error is thrown.
+    /// `retainFacts`: for a fleet, the facts the caller needs; each outcome then keeps a slimmed envelope once the
+    /// whole one is recorded (memory follows the invocations in flight, not their outputs). nil keeps everything.
     public func run(payload reference: String, params: LoaderParams, instanceIds: [String], step: String,
                     runId: String?, reuse: Bool = true, rateControl: RateControl = .none,
+                    retainFacts: Set<String>? = nil,
                     progress: (@Sendable (String) -> Void)? = nil) async throws -> [GuestOutcome] {
         guard !instanceIds.isEmpty else { throw WorkflowError.precondition("a guest step needs at least one instance") }
         guard Set(instanceIds).count == instanceIds.count else {
@@ -110,7 +113,8 @@ public struct GuestRunner: Sendable {
                         switch try work.get() {
                         case .done(let outcomes): return (index, .success(outcomes))
                         case .poll(let record):
-                            return (index, .success(try await poll(record, gate: gate, progress: progress)))
+                            return (index, .success(try await poll(record, gate: gate, retainFacts: retainFacts,
+                                                                    progress: progress)))
                         }
                     } catch {
                         return (index, .failure(error))
@@ -195,7 +199,7 @@ public struct GuestRunner: Sendable {
     /// Polls one command until every instance's invocation is terminal, then verifies and records each. The
     /// interval grows with the time the command has run (`Polling.delay`); the ledger is written when an
     /// invocation's status changes, once per page.
-    func poll(_ command: CommandRecord, gate: AsyncGate? = nil,
+    func poll(_ command: CommandRecord, gate: AsyncGate? = nil, retainFacts: Set<String>? = nil,
               progress: (@Sendable (String) -> Void)?) async throws -> [GuestOutcome] {
         var outcomes: [String: GuestOutcome] = [:]
         var seenStatus: [String: String] = [:]
@@ -245,7 +249,9 @@ public struct GuestRunner: Sendable {
             try ledger.recordInvocations(changed)
             for (outcome, _) in round.finished {
                 progress?("\(outcome.instanceId): \(outcome.status), envelope \(outcome.verdict.rawValue)")
-                outcomes[outcome.instanceId] = outcome
+                var kept = outcome
+                if let keys = retainFacts { kept.envelope = outcome.envelope?.slimmed(keepingFacts: keys) }
+                outcomes[outcome.instanceId] = kept
             }
             if outcomes.count == command.instanceIds.count { break }
             if notYetListed > 30 {

@@ -45,7 +45,7 @@ public struct PostCloneStep: WorkflowStep {
         for call in Self.calls(context.plan, state) where !call.byInstance.isEmpty {
             let params = try LoaderParams.perInstance(common: [], byInstance: call.byInstance)
             try await self.call.require(call.payload, params, on: call.byInstance.map(\.0), step: name, context: context,
-                                        rateControl: GuestCall.rateControl(context.plan))
+                                        rateControl: GuestCall.rateControl(context.plan), retainFacts: [])
         }
     }
 

@@ -21,7 +21,8 @@ public struct VerifyStep: WorkflowStep {
         }
         let outcomes = try await call.require("verify", try LoaderParams.perInstance(common: [], byInstance: byInstance),
                                               on: clones.map(\.1), step: name, context: context,
-                                              rateControl: GuestCall.rateControl(context.plan))
+                                              rateControl: GuestCall.rateControl(context.plan),
+                                              retainFacts: ["machineSid", "imageState"])
         var problems: [String] = []
         for outcome in outcomes {
             let facts = outcome.envelope?.facts

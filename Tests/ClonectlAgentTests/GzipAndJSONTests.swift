@@ -89,6 +89,21 @@ import Testing
         #expect(result.verdict == .verified && result.envelope == e)
     }
 
+    @Test func aSlimmedEnvelopeKeepsStatusErrorsAndTheNamedFacts() {
+        let e = Envelope(payload: "verify", version: "1.0.0", payloadSha256: String(repeating: "0", count: 64),
+                         nonce: "0123456789abcdef0123456789abcdef", instanceId: "i-0abc1234def567890", status: .failed,
+                         changed: [.object([("item", .string("x"))])],
+                         facts: .object([("machineSid", .string("S-1-5-21-1")), ("imageState", .string("IMAGE_STATE_COMPLETE")),
+                                         ("firewall", .object([("Domain", .bool(true))]))]),
+                         errors: ["host name is WIN-1, expected APP02"], logTail: ["start", "finish"],
+                         startedAt: "2026-11-28T04:00:00Z", finishedAt: "2026-11-28T04:00:01Z")
+        let slim = e.slimmed(keepingFacts: ["machineSid", "imageState"])
+        #expect(slim.status == .failed && slim.errors == e.errors && slim.instanceId == e.instanceId)
+        #expect(slim.facts == .object([("machineSid", .string("S-1-5-21-1")), ("imageState", .string("IMAGE_STATE_COMPLETE"))]))
+        #expect(slim.changed.isEmpty && slim.logTail.isEmpty)
+        #expect(e.slimmed(keepingFacts: []).facts == .object([]))
+    }
+
     @Test func unreadableMembersAreTamperedWithTheMemberNamed() {
         let line = #"{"v":1,"payload":"hostname","status":"done"}"#
         let result = EnvelopeVerifier.verify(output: Envelope.wrap(jsonLine: line), nonce: "", payloadSha256: "")
