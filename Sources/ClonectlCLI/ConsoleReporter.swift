@@ -1,4 +1,5 @@
 import Foundation
+import ClonectlLedger
 import ClonectlWorkflow
 #if canImport(Glibc)
 import Glibc
@@ -70,10 +71,7 @@ final class ConsoleReporter: WorkflowReporter, @unchecked Sendable {
         return s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
     }
 
-    static func stamp() -> String {
-        let f = ISO8601DateFormatter()
-        return f.string(from: Date())
-    }
+    static func stamp() -> String { UTCTimestamp.format(Date(), fractional: false) }
 
     static func columns() -> Int {
         var w = winsize()

@@ -168,15 +168,9 @@ public final class Ledger: @unchecked Sendable {
     func timestamp() -> String { Self.format(clock()) }
 
     /// The ledger's timestamp: ISO 8601 UTC with milliseconds. Every time the ledger holds is written this way.
-    public static func format(_ date: Date) -> String { timestampFormatter().string(from: date) }
+    public static func format(_ date: Date) -> String { UTCTimestamp.format(date) }
 
-    public static func parse(_ text: String) -> Date? { timestampFormatter().date(from: text) }
-
-    private static func timestampFormatter() -> ISO8601DateFormatter {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f
-    }
+    public static func parse(_ text: String) -> Date? { UTCTimestamp.parse(text) }
 
     static func compactDate(_ date: Date) -> String {
         let f = DateFormatter()

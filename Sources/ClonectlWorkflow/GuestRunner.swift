@@ -247,11 +247,20 @@ public struct GuestRunner: Sendable {
             // Recorded before they count as seen: a crash here means they are polled again, not lost. Only the
             // verdict and the envelope are kept from here on, not the output.
             try ledger.recordInvocations(changed)
-            for (outcome, _) in round.finished {
+            // A few instances get a line each; a bigger command a line per round, and one per instance that failed.
+            let eachInstance = command.instanceIds.count <= 5
+            for (outcome, _) in round.finished where eachInstance || !outcome.succeeded {
                 progress?("\(outcome.instanceId): \(outcome.status), envelope \(outcome.verdict.rawValue)")
+            }
+            for (outcome, _) in round.finished {
                 var kept = outcome
                 if let keys = retainFacts { kept.envelope = outcome.envelope?.slimmed(keepingFacts: keys) }
                 outcomes[outcome.instanceId] = kept
+            }
+            if !eachInstance, !round.finished.isEmpty {
+                let failed = outcomes.values.filter { !$0.succeeded }.count
+                progress?("command \(command.commandId): \(outcomes.count) of \(command.instanceIds.count) finished"
+                          + (failed > 0 ? ", \(failed) did not succeed" : ""))
             }
             if outcomes.count == command.instanceIds.count { break }
             if notYetListed > 30 {

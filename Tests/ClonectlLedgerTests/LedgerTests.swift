@@ -163,3 +163,34 @@ func tempLedgerPath() -> String {
         #expect(wins == 1)
     }
 }
+
+/// The ledger's timestamps, written and read without a Foundation date formatter.
+@Suite struct UTCTimestampTests {
+    @Test func formatsLikeRFC3339InUTC() {
+        #expect(UTCTimestamp.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
+        #expect(UTCTimestamp.format(Date(timeIntervalSince1970: 1_796_161_020.1239)) == "2026-12-01T21:37:00.123Z")
+        #expect(UTCTimestamp.format(Date(timeIntervalSince1970: 1_796_161_020.9999), fractional: false) == "2026-12-01T21:37:00Z")
+        #expect(UTCTimestamp.format(Date(timeIntervalSince1970: 951_782_400)) == "2000-02-29T00:00:00.000Z", "a leap day")
+    }
+
+    @Test func readsBackWhatItWritesAndWhatFoundationWrote() throws {
+        for t in [0.0, 1_796_161_020.123, 951_782_400.5, 4_102_444_799.999] {
+            let text = UTCTimestamp.format(Date(timeIntervalSince1970: t))
+            let back = try #require(UTCTimestamp.parse(text), "\(text)")
+            #expect(abs(back.timeIntervalSince1970 - t) < 0.001, "\(text)")
+        }
+        // Rows written by earlier versions (ISO8601DateFormatter with fractional seconds) read the same.
+        let foundation = ISO8601DateFormatter()
+        foundation.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let date = Date(timeIntervalSince1970: 1_796_161_020.25)
+        #expect(UTCTimestamp.parse(foundation.string(from: date)) == date)
+        #expect(UTCTimestamp.format(date) == foundation.string(from: date))
+        #expect(UTCTimestamp.parse("2026-12-01T21:37:00Z") == Date(timeIntervalSince1970: 1_796_161_020))
+    }
+
+    @Test(arguments: ["", "2026-12-01 21:37:00Z", "2026-13-01T21:37:00Z", "2026-12-01T21:37:00", "2026-12-01T21:37:00.Z",
+                      "2026-12-01T21:37:0aZ", "2026-12-01T21:37:00.12xZ", "2026-12-01T21:37:00+01:00"])
+    func refusesWhatIsNotAUTCTimestamp(_ text: String) {
+        #expect(UTCTimestamp.parse(text) == nil)
+    }
+}
