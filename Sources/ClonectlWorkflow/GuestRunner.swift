@@ -103,8 +103,8 @@ public struct GuestRunner: Sendable {
                 do {
                     try Task.checkCancellation()
                     work = .success(try await prepare(entry, params: params.restricted(to: group), group: group,
-                                                      step: step, runId: runId, reuse: reuse,
-                                                      rateControl: rateControl, progress: progress))
+                                                      step: step, runId: runId, reuse: reuse, rateControl: rateControl,
+                                                      retainFacts: retainFacts, progress: progress))
                 } catch {
                     work = .failure(error)
                 }
@@ -145,7 +145,7 @@ public struct GuestRunner: Sendable {
 
     /// An earlier command of the same step to resume or to take as done; otherwise a new one, sent and recorded.
     func prepare(_ entry: Manifest.Payload, params: LoaderParams, group: [String], step: String, runId: String?,
-                 reuse: Bool, rateControl: RateControl,
+                 reuse: Bool, rateControl: RateControl, retainFacts: Set<String>? = nil,
                  progress: (@Sendable (String) -> Void)?) async throws -> GroupWork {
         if let runId, reuse, let earlier = try earlierCommand(runId: runId, step: step, payload: entry.name, instanceIds: group) {
             let judged = try ledger.invocations(commandId: earlier.commandId).filter { $0.verdict != nil }
@@ -154,7 +154,7 @@ public struct GuestRunner: Sendable {
                 progress?("resuming command \(earlier.commandId) sent at \(earlier.sentAt)")
                 return .poll(earlier)
             }
-            let outcomes = try await poll(earlier, progress: nil)
+            let outcomes = try await poll(earlier, retainFacts: retainFacts, progress: nil)
             if outcomes.allSatisfy(\.succeeded) {
                 progress?("already done by command \(earlier.commandId) (verified); not sent again")
                 return .done(outcomes)
@@ -203,12 +203,18 @@ public struct GuestRunner: Sendable {
               progress: (@Sendable (String) -> Void)?) async throws -> [GuestOutcome] {
         var outcomes: [String: GuestOutcome] = [:]
         var seenStatus: [String: String] = [:]
+        func keep(_ outcome: GuestOutcome) -> GuestOutcome {
+            guard let keys = retainFacts else { return outcome }
+            var slim = outcome
+            slim.envelope = outcome.envelope?.slimmed(keepingFacts: keys)
+            return slim
+        }
         // Invocations the ledger already holds as verified need no more polling.
         for inv in try ledger.invocations(commandId: command.commandId) {
             seenStatus[inv.instanceId] = inv.status
             if inv.verdict == Verdict.verified.rawValue, let output = inv.output {
-                outcomes[inv.instanceId] = judge(command, instanceId: inv.instanceId, status: inv.status,
-                                                 details: inv.statusDetails, code: inv.responseCode, output: output)
+                outcomes[inv.instanceId] = keep(judge(command, instanceId: inv.instanceId, status: inv.status,
+                                                      details: inv.statusDetails, code: inv.responseCode, output: output))
             }
         }
         let clock = ContinuousClock()
@@ -252,11 +258,7 @@ public struct GuestRunner: Sendable {
             for (outcome, _) in round.finished where eachInstance || !outcome.succeeded {
                 progress?("\(outcome.instanceId): \(outcome.status), envelope \(outcome.verdict.rawValue)")
             }
-            for (outcome, _) in round.finished {
-                var kept = outcome
-                if let keys = retainFacts { kept.envelope = outcome.envelope?.slimmed(keepingFacts: keys) }
-                outcomes[outcome.instanceId] = kept
-            }
+            for (outcome, _) in round.finished { outcomes[outcome.instanceId] = keep(outcome) }
             if !eachInstance, !round.finished.isEmpty {
                 let failed = outcomes.values.filter { !$0.succeeded }.count
                 progress?("command \(command.commandId): \(outcomes.count) of \(command.instanceIds.count) finished"
