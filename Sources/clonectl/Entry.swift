@@ -1,6 +1,11 @@
 import ArgumentParser
 import ClonectlCLI
 
-// The entry point: @main picks AsyncParsableCommand's `static func main() async`.
+// The entry point: one malloc arena (see MemoryTuning), then AsyncParsableCommand's `main()`.
 @main
-extension Clonectl {}
+enum Entry {
+    static func main() async {
+        MemoryTuning.useOneArena()
+        await Clonectl.main()
+    }
+}
