@@ -90,10 +90,7 @@ public struct GuestRunner: Sendable {
             throw WorkflowError.precondition("an instance is named twice for \(reference); name each once")
         }
         let entry = try store.resolve(reference)
-        let size = SSMClient.maxInstancesPerCommand
-        let groups = stride(from: 0, to: instanceIds.count, by: size).map {
-            Array(instanceIds[$0..<min($0 + size, instanceIds.count)])
-        }
+        let groups = instanceIds.chunks(of: SSMClient.maxInstancesPerCommand)
         let gate = AsyncGate(limit: polling.pollsInFlight)
         let results = await withTaskGroup(of: (Int, Result<[GuestOutcome], any Error>).self) { tasks in
             // Sends go one after another (SendCommand is paced by its own rate limiter); each group's polling

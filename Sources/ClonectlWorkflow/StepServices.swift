@@ -32,19 +32,19 @@ public struct StepServices: Sendable {
         _ = try await Waiter.wait("\(named) to come online", configuration: waits.agentOnline,
                                   progress: progress) { () async throws -> WaitState<Bool> in
             var ping: [String: String] = [:]
-            for start in stride(from: 0, to: ids.count, by: SSMClient.maxInstancesPerCommand) {
-                let chunk = Array(ids[start..<min(start + SSMClient.maxInstancesPerCommand, ids.count)])
+            for chunk in ids.chunks(of: SSMClient.maxInstancesPerCommand) {
                 let info = try await ssm.describeAllInstanceInformation(
                     filters: [InstanceInformationFilter(key: "InstanceIds", values: chunk)])
                 for item in info { ping[item.instanceId] = item.pingStatus ?? "unknown" }
             }
-            let waiting = ids.compactMap { id -> String? in
-                guard let status = ping[id] else { return "\(id) not registered with SSM yet" }
-                return status == "Online" ? nil : "\(id) agent \(status)"
+            let waiting = ids.compactMap { id -> (id: String, state: String)? in
+                guard let status = ping[id] else { return (id, "not registered with SSM yet") }
+                return status == "Online" ? nil : (id, "agent \(status)")
             }
-            guard !waiting.isEmpty else { return .done(true) }
-            return .pending(ids.count == 1 ? String(waiting[0].drop(while: { $0 != " " }).dropFirst())
-                                           : Waiter.summary(waiting, of: ids.count))
+            guard let first = waiting.first else { return .done(true) }
+            // One instance: its state (the caller names it); a fleet: which ones, summed up.
+            return .pending(ids.count == 1 ? first.state
+                                           : Waiter.summary(waiting.map { "\($0.id) \($0.state)" }, of: ids.count))
         }
     }
 }

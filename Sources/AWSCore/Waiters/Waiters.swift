@@ -9,8 +9,7 @@ extension EC2Client {
         let named = ids.count <= 3 ? "instances \(ids.joined(separator: ", "))" : "\(ids.count) instances"
         return try await Waiter.wait("\(named) to be \(target.rawValue)", configuration: configuration, progress: progress) {
             var byId: [String: EC2Instance] = [:]
-            for start in stride(from: 0, to: ids.count, by: Self.maxIdsPerDescribe) {
-                let chunk = Array(ids[start..<min(start + Self.maxIdsPerDescribe, ids.count)])
+            for chunk in ids.chunks(of: Self.maxIdsPerDescribe) {
                 for instance in try await describeAllInstances(instanceIds: chunk, afterCreate: true) where byId[instance.instanceId] == nil {
                     byId[instance.instanceId] = instance
                 }
