@@ -17,7 +17,8 @@ struct GuestCall: Sendable {
     func require(_ payload: String, _ params: LoaderParams, on instanceIds: [String], step: StepName,
                  context: StepContext, rateControl: RateControl = .none,
                  retainFacts: Set<String>? = nil) async throws -> [GuestOutcome] {
-        let all = try await guest.run(payload: payload, params: params, instanceIds: instanceIds, step: step.rawValue,
+        // The plan may pin a released version (`payloads:`); otherwise the latest runs.
+        let all = try await guest.run(payload: context.plan.payloadReference(payload), params: params, instanceIds: instanceIds, step: step.rawValue,
                                       runId: context.runId, reuse: !context.rerun, rateControl: rateControl,
                                       retainFacts: retainFacts) { line in
             context.progress(step, "\(payload): \(line)")
