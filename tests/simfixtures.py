@@ -167,9 +167,10 @@ def run_payload(aws, instance_id, payload, params=None, nonce="0123456789abcdef0
 
 
 def parse_envelope(stdout):
-    """(json dict, json line, declared sha256) from an envelope text; asserts the three-line shape."""
+    """(json dict, json line, declared sha256) of the LAST envelope in a text, as the controller reads it (after a
+    3010 reboot the agent's output holds every run's envelope); asserts the three-line shape."""
     lines = stdout.split("\r\n")
-    begin = lines.index("-----BEGIN CLONECTL RESULT v1-----")
+    begin = len(lines) - 1 - lines[::-1].index("-----BEGIN CLONECTL RESULT v1-----")
     line, end = lines[begin + 1], lines[begin + 2]
     assert end.startswith("-----END CLONECTL RESULT sha256=") and end.endswith("-----"), end
     return json.loads(line), line, end[len("-----END CLONECTL RESULT sha256="):-5]

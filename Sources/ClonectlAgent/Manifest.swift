@@ -66,13 +66,19 @@ public struct Manifest: Equatable, Sendable {
             throw reader.bad("formatVersion", "must be \(formatVersion); this clonectl reads manifest format 1 only")
         }
         let loaderValues: [JSONValue]
+        // "loaders" lists every loader version (scripts/manifest.py writes it beside "loader", the newest); a
+        // manifest with only "loader" has one loader version, or several when "loader" is an array.
+        if case .array(let items)? = root["loaders"], !items.isEmpty {
+            loaderValues = items
+        } else {
         switch root["loader"] {
         case .some(.object): loaderValues = [root["loader"]!]
         case .some(.array(let items)) where !items.isEmpty: loaderValues = items
         default: throw reader.bad("loader", "must be an object {\"version\",\"path\",\"sha256\"} (or a non-empty array of them)")
         }
+        }
         let loaders = try loaderValues.enumerated().map { (i, v) throws(AgentError) in
-            try reader.file(v, at: loaderValues.count == 1 ? "loader" : "loader[\(i)]")
+            try reader.file(v, at: root["loaders"] != nil ? "loaders[\(i)]" : loaderValues.count == 1 ? "loader" : "loader[\(i)]")
         }
         guard case .array(let moduleValues)? = root["modules"], !moduleValues.isEmpty else {
             throw reader.bad("modules", "must be a non-empty array of {\"version\",\"path\",\"sha256\"}")
