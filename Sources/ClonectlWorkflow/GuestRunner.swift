@@ -316,7 +316,7 @@ public struct GuestRunner: Sendable {
                output: String) -> GuestOutcome {
         let v = EnvelopeVerifier.verify(output: output, nonce: command.nonce, payloadSha256: command.payloadSha256)
         return GuestOutcome(commandId: command.commandId, instanceId: instanceId, status: status, statusDetails: details,
-                            responseCode: code, verdict: v.verdict, reason: v.reason, envelope: v.envelope)
+                            responseCode: code, verdict: v.verdict, reason: v.reason, envelope: v.runEnvelope)
     }
 
     static func now() -> String { Ledger.format(Date()) }
