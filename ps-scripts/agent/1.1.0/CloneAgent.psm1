@@ -944,7 +944,8 @@ function Split-CloneCredential {
     try {
         $length = $Secure.Length; $seenNewline = $false
         for ($i = 0; $i -lt $length; $i++) {
-            $ch = [char][Runtime.InteropServices.Marshal]::ReadInt16($bstr, $i * 2)
+            # ReadInt16 is signed: mask it, or a character from U+8000 up would not convert.
+            $ch = [char]([int][Runtime.InteropServices.Marshal]::ReadInt16($bstr, $i * 2) -band 0xFFFF)
             if (-not $seenNewline) {
                 if ($ch -eq "`n") { $seenNewline = $true } elseif ($ch -ne "`r") { $null = $user.Append($ch) }
                 continue
@@ -952,7 +953,7 @@ function Split-CloneCredential {
             # Trailing CR/LF after the password are not part of it; one inside it is kept.
             if ($ch -eq "`r" -or $ch -eq "`n") {
                 $rest = $true
-                for ($k = $i; $k -lt $length; $k++) { $c2 = [char][Runtime.InteropServices.Marshal]::ReadInt16($bstr, $k * 2); if ($c2 -ne "`r" -and $c2 -ne "`n") { $rest = $false; break } }
+                for ($k = $i; $k -lt $length; $k++) { $c2 = [char]([int][Runtime.InteropServices.Marshal]::ReadInt16($bstr, $k * 2) -band 0xFFFF); if ($c2 -ne "`r" -and $c2 -ne "`n") { $rest = $false; break } }
                 if ($rest) { break }
             }
             $password.AppendChar($ch)

@@ -1,7 +1,7 @@
 # clonectl loader v1: __CLONECTL_PAYLOAD__@__CLONECTL_VERSION__ (template 1.1.0; agent-docs/envelope.md)
 if ([string]$ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage') {
-  # Under WDAC/AppLocker script enforcement the .NET calls below are blocked: say so instead of a puzzling refusal.
-  [Console]::Error.WriteLine('clonectl loader refused __CLONECTL_PAYLOAD__@__CLONECTL_VERSION__: PowerShell runs in ' + $ExecutionContext.SessionState.LanguageMode + ' mode under WDAC or AppLocker script enforcement: allow the SSM agent scripts - see agent-docs/instance-requirements.md')
+  # Under WDAC/AppLocker script enforcement the .NET calls below are blocked (so is [Console] here: a cmdlet says it).
+  Write-Error -Message ('clonectl loader refused __CLONECTL_PAYLOAD__@__CLONECTL_VERSION__: PowerShell runs in ' + $ExecutionContext.SessionState.LanguageMode + ' mode under WDAC or AppLocker script enforcement: allow the SSM agent scripts - see agent-docs/instance-requirements.md') -ErrorAction Continue
   exit 2
 }
 $ErrorActionPreference = 'Stop'
