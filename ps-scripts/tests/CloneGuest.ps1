@@ -112,13 +112,11 @@ function global:Register-CloneGuestMocks {
         @{ Name = 'Get-CloneMachineSid'; Body = { return $global:CloneGuest.MachineSid } },
         @{ Name = 'Get-CloneImageState'; Body = { return $global:CloneGuest.ImageState } },
         @{ Name = 'Invoke-CloneImds'; Body = {
-                param($Path)
                 if ($Path -eq 'meta-data/instance-id') { return 'i-0123456789abcdef0' }
                 if ($Path -eq 'meta-data/placement/region') { return 'us-east-1' }
                 return 'on-demand' } },
         @{ Name = 'Get-CloneAwsCliVersion'; Body = { return [version]'2.15.0' } },
         @{ Name = 'Invoke-CloneNative'; Body = {
-                param($FilePath, $ArgumentList)
                 if ($ArgumentList -and $ArgumentList[0] -eq 'status') { return @{ ExitCode = $global:CloneGuest.Ec2LaunchStatus; Output = @(); Error = '' } }
                 if ($FilePath -eq 'sc.exe') {
                     $svc = $global:CloneGuest.Services[$ArgumentList[1]]
@@ -127,7 +125,6 @@ function global:Register-CloneGuestMocks {
                 }
                 return @{ ExitCode = 0; Output = @(); Error = '' } } },
         @{ Name = 'Get-CloneRegistryValue'; Body = {
-                param($Path, $Name, $Default)
                 if ($Path -like '*\ComputerName\ActiveComputerName') { return $global:CloneGuest.ComputerName }
                 if ($Path -like '*\ComputerName\ComputerName') { if ($global:CloneGuest.PendingName) { return $global:CloneGuest.PendingName }; return $global:CloneGuest.ComputerName }
                 if ($Path -like 'HKLM:\SYSTEM\CurrentControlSet\Services\*') {
@@ -137,7 +134,6 @@ function global:Register-CloneGuestMocks {
                 }
                 return $Default } },
         @{ Name = 'Get-CloneCim'; Body = {
-                param($ClassName, $Namespace, $Filter)
                 switch ($ClassName) {
                     'Win32_OperatingSystem' { return [pscustomobject]@{ Caption = 'Microsoft Windows Server'; Version = ('10.0.{0}' -f $global:CloneGuest.Build); BuildNumber = [string]$global:CloneGuest.Build } }
                     'Win32_ComputerSystem' {
@@ -149,7 +145,6 @@ function global:Register-CloneGuestMocks {
                     default { return @() }
                 } } },
         @{ Name = 'Get-Service'; Body = {
-                param($Name)
                 $names = @($global:CloneGuest.Services.Keys)
                 if ($Name) { $names = @($names | Where-Object { $_ -like $Name }) }
                 foreach ($n in $names) {
@@ -158,59 +153,52 @@ function global:Register-CloneGuestMocks {
                     [pscustomobject]@{ Name = $n; Status = $s.Status; DependentServices = $deps }
                 } } },
         @{ Name = 'Start-Service'; Body = {
-                param($Name)
-                $s = $global:CloneGuest.Services[$Name]
+                $s = $global:CloneGuest.Services[@($Name)[0]]
                 if ($s.StartError) { throw ("Service '{0} ({0})' cannot be started due to the following error: {1}" -f $Name, $s.StartError) }
                 $s.Status = 'Running' } },
-        @{ Name = 'Stop-Service'; Body = { param($Name) $global:CloneGuest.Services[$Name].Status = 'Stopped' } },
+        @{ Name = 'Stop-Service'; Body = { $global:CloneGuest.Services[@($Name)[0]].Status = 'Stopped' } },
         @{ Name = 'Set-Service'; Body = {
-                param($Name, $StartupType)
-                $s = $global:CloneGuest.Services[$Name]; $s.Delayed = 0
+                $s = $global:CloneGuest.Services[@($Name)[0]]; $s.Delayed = 0
                 if ($StartupType -eq 'Manual') { $s.Start = 3 } elseif ($StartupType -eq 'Disabled') { $s.Start = 4 } } },
         @{ Name = 'Get-ScheduledTask'; Body = {
-                param($TaskPath, $TaskName)
                 foreach ($t in $global:CloneGuest.Tasks) {
                     if ((-not $TaskPath -or $t.TaskPath -like $TaskPath) -and (-not $TaskName -or $t.TaskName -like $TaskName)) {
                         [pscustomobject]@{ TaskPath = $t.TaskPath; TaskName = $t.TaskName; State = $t.State }
                     }
                 } } },
-        @{ Name = 'Disable-ScheduledTask'; Body = { param($TaskPath, $TaskName) ($global:CloneGuest.Tasks | Where-Object { $_.TaskPath -eq $TaskPath -and $_.TaskName -eq $TaskName }).State = 'Disabled' } },
-        @{ Name = 'Enable-ScheduledTask'; Body = { param($TaskPath, $TaskName) ($global:CloneGuest.Tasks | Where-Object { $_.TaskPath -eq $TaskPath -and $_.TaskName -eq $TaskName }).State = 'Ready' } },
-        @{ Name = 'Stop-ScheduledTask'; Body = { param($TaskPath, $TaskName) ($global:CloneGuest.Tasks | Where-Object { $_.TaskPath -eq $TaskPath -and $_.TaskName -eq $TaskName }).State = 'Ready' } },
+        @{ Name = 'Disable-ScheduledTask'; Body = { ($global:CloneGuest.Tasks | Where-Object { $_.TaskPath -eq $TaskPath -and $_.TaskName -eq $TaskName }).State = 'Disabled' } },
+        @{ Name = 'Enable-ScheduledTask'; Body = { ($global:CloneGuest.Tasks | Where-Object { $_.TaskPath -eq $TaskPath -and $_.TaskName -eq $TaskName }).State = 'Ready' } },
+        @{ Name = 'Stop-ScheduledTask'; Body = { ($global:CloneGuest.Tasks | Where-Object { $_.TaskPath -eq $TaskPath -and $_.TaskName -eq $TaskName }).State = 'Ready' } },
         @{ Name = 'Get-NetFirewallProfile'; Body = {
-                param($Name, $PolicyStore)
+                $Name = @($Name)[0]
                 $on = $global:CloneGuest.Firewall[$Name]
                 if ($PolicyStore -eq 'ActiveStore' -and $global:CloneGuest.FirewallForcedOn.ContainsKey($Name)) { $on = $true }
                 $text = 'False'; if ($on) { $text = 'True' }
                 return [pscustomobject]@{ Name = $Name; Enabled = $text; DefaultOutboundAction = 'Allow' } } },
-        @{ Name = 'Set-NetFirewallProfile'; Body = { param($Name, $Enabled) $global:CloneGuest.Firewall[$Name] = ([string]$Enabled -eq 'True') } },
+        @{ Name = 'Set-NetFirewallProfile'; Body = { $global:CloneGuest.Firewall[@($Name)[0]] = ([string]$Enabled -eq 'True') } },
         @{ Name = 'Get-CloneLocalUserState'; Body = {
-                param($Name)
                 $u = $global:CloneGuest.Users[$Name]
                 if ($null -eq $u) { return [ordered]@{ name = $Name; exists = $false; enabled = $false; inAdministrators = $false } }
                 return [ordered]@{ name = $Name; exists = $true; enabled = [bool]$u.enabled; inAdministrators = [bool]$u.inAdministrators } } },
-        @{ Name = 'Set-CloneLocalUserEnabled'; Body = { param($Name, $Enabled) $global:CloneGuest.Users[$Name].enabled = [bool]$Enabled } },
-        @{ Name = 'Set-CloneAdministratorsMember'; Body = { param($Name, $Member) $global:CloneGuest.Users[$Name].inAdministrators = [bool]$Member } },
+        @{ Name = 'Set-CloneLocalUserEnabled'; Body = { $global:CloneGuest.Users[$Name].enabled = [bool]$Enabled } },
+        @{ Name = 'Set-CloneAdministratorsMember'; Body = { $global:CloneGuest.Users[$Name].inAdministrators = [bool]$Member } },
         @{ Name = 'Set-CloneLocalUserPassword'; Body = {
-                param($Name, $Password, [switch] $Create)
                 if ($Create) { $global:CloneGuest.Users[$Name] = @{ enabled = $true; inAdministrators = $false } }
                 $global:CloneGuest.Passwords[$Name] = ConvertFrom-CloneTestSecure $Password } },
-        @{ Name = 'Remove-CloneLocalUser'; Body = { param($Name) $global:CloneGuest.Users.Remove($Name) } },
+        @{ Name = 'Remove-CloneLocalUser'; Body = { $global:CloneGuest.Users.Remove($Name) } },
         @{ Name = 'Get-SSMParameter'; Body = {
-                param($Name)
                 $p = $global:CloneGuest.Secrets[$Name]
                 if ($null -eq $p) { throw "ParameterNotFound: $Name" }
                 return [pscustomobject]@{ Name = $Name; Type = $p.Type; Value = $p.Value } } },
         @{ Name = 'Get-Process'; Body = {
-                param($Name)
                 if ($Name -eq 'TiWorker' -and $global:CloneGuest.TiWorker) { return [pscustomobject]@{ Name = 'TiWorker' } } } },
         @{ Name = 'Get-AppxProvisionedPackage'; Body = { return $global:CloneGuest.Provisioned } },
         @{ Name = 'Get-AppxPackage'; Body = { return $global:CloneGuest.Installed } },
         @{ Name = 'Get-Acl'; Body = {
-                param($LiteralPath)
-                if ($global:CloneGuest.Acls.ContainsKey($LiteralPath)) { return $global:CloneGuest.Acls[$LiteralPath] }
+                $key = @($LiteralPath)[0]
+                if ($global:CloneGuest.Acls.ContainsKey($key)) { return $global:CloneGuest.Acls[$key] }
                 return (New-CloneTestAcl) } },
-        @{ Name = 'Set-Acl'; Body = { param($LiteralPath, $AclObject) $global:CloneGuest.Acls[$LiteralPath] = $AclObject } },
+        @{ Name = 'Set-Acl'; Body = { $global:CloneGuest.Acls[@($LiteralPath)[0]] = $AclObject } },
         @{ Name = 'Start-Sleep'; Body = { } }
     )
     $task = '$TaskPath, $TaskName'
@@ -228,17 +216,16 @@ function global:Register-CloneGuestMocks {
     }
     # Registry keys only from the guest, never the runner's real registry.
     $hklm = { $LiteralPath -like 'HKLM:*' }
-    Mock -CommandName Test-Path -ParameterFilter $hklm -MockWith { param($LiteralPath) return $global:CloneGuest.Registry.ContainsKey($LiteralPath) }
-    Mock -CommandName Test-Path -ParameterFilter $hklm -MockWith { param($LiteralPath) return $global:CloneGuest.Registry.ContainsKey($LiteralPath) } -ModuleName CloneAgent
+    Mock -CommandName Test-Path -ParameterFilter $hklm -MockWith { return $global:CloneGuest.Registry.ContainsKey(@($LiteralPath)[0]) }
+    Mock -CommandName Test-Path -ParameterFilter $hklm -MockWith { return $global:CloneGuest.Registry.ContainsKey(@($LiteralPath)[0]) } -ModuleName CloneAgent
     # The runner's installed AWS modules must not leak in: preflight sees none, so it asks the (mocked) CLI.
     Mock -CommandName Get-Module -ParameterFilter { $ListAvailable } -MockWith { return @() }
     Mock -CommandName Get-Module -ParameterFilter { $ListAvailable } -MockWith { return @() } -ModuleName CloneAgent
     # Payload-only cmdlets.
     Mock -CommandName Get-TimeZone -MockWith { return [pscustomobject]@{ Id = $global:CloneGuest.TimeZone } }
-    Mock -CommandName Set-TimeZone -MockWith { param($Id) $global:CloneGuest.TimeZone = $Id }
-    Mock -CommandName Rename-Computer -MockWith { param($NewName) $global:CloneGuest.PendingName = $NewName }
+    Mock -CommandName Set-TimeZone -MockWith { $global:CloneGuest.TimeZone = $Id }
+    Mock -CommandName Rename-Computer -MockWith { $global:CloneGuest.PendingName = $NewName }
     Mock -CommandName Add-Computer -MockWith {
-        param($DomainName, $Credential)
         if ($global:CloneGuest.DomainAccounts -contains $global:CloneGuest.ComputerName) {
             throw ("Computer '{0}' failed to join domain '{1}' from its current workgroup 'WORKGROUP' with following error message: An account with the same name exists in Active Directory. Re-using the account was blocked by security policy. (0xAAC)" -f $global:CloneGuest.ComputerName, $DomainName)
         }
@@ -247,7 +234,6 @@ function global:Register-CloneGuestMocks {
         $global:CloneGuest.Registry['HKLM:\SYSTEM\CurrentControlSet\Services\Netlogon\JoinDomain'] = $true
     }
     Mock -CommandName Invoke-CimMethod -MockWith {
-        param($ClassName, $MethodName, $Arguments)
         $null = $global:CloneGuest.Created.Add($Arguments.CommandLine)
         return [pscustomobject]@{ ReturnValue = 0 }
     }
