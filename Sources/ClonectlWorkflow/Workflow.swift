@@ -8,6 +8,7 @@ public enum Workflow {
             ImageSourceStep(services: services),
             RestoreSourceStep(services: services, guest: guest),
             LaunchWorkCopyStep(services: services),
+            WorkCopyPrepStep(guest: guest),
             SysprepStep(services: services, guest: guest),
             MasterImageStep(services: services, payloadVersions: payloadVersions),
             LaunchClonesStep(services: services),
