@@ -9,7 +9,11 @@ import ClonectlPlan
 public struct PrepStep: WorkflowStep {
     public let name = StepName.prep
     let call: GuestCall
-    public init(guest: GuestRunner) { call = GuestCall(guest: guest) }
+    let services: StepServices?
+    public init(guest: GuestRunner, services: StepServices? = nil) {
+        call = GuestCall(guest: guest)
+        self.services = services
+    }
 
     public func describe(plan: Plan, state: RunState) -> [String] {
         let calls = Self.sourceCalls(plan)
@@ -46,6 +50,26 @@ public struct PrepStep: WorkflowStep {
         }
     }
 
-    /// The undo of prep is the restore-source step's job (it reads the journal); nothing else to do here.
-    public func cleanup(_ context: StepContext, _ state: RunState) async throws {}
+    /// Undone by the journal: `source-restore` puts back what prep changed on the source. Normally the restore-source
+    /// step does that; when a run is undone before it ran (`--on-error cleanup`, `cleanup --all`), this does, once
+    /// the source is running again (the stop-source undo, which runs before this one, started it). The payload skips
+    /// what the journal says is already restored, so running it after restore-source changes nothing.
+    public func cleanup(_ context: StepContext, _ state: RunState) async throws {
+        guard !Self.sourceCalls(context.plan).isEmpty, let services else { return }
+        let id = state.sourceInstanceId
+        // Already put back by restore-source (a verified source-restore on the source): nothing to do, and the live
+        // source is not sent another command.
+        let restored = try context.ledger.commands(runId: context.runId, step: StepName.restoreSource.rawValue)
+            .filter { $0.payload == "source-restore" }
+            .contains { c in try context.ledger.invocations(commandId: c.commandId)
+                .contains { $0.instanceId == id && $0.status == "Success" && $0.verdict == "verified" } }
+        if restored { return }
+        guard let source = try await services.ec2.describeAllInstances(instanceIds: [id]).first,
+              source.stateName == .running || source.stateName == .pending else {
+            throw WorkflowError.precondition("the source \(id) is not running, so what prep changed on it could not be put back: "
+                                             + "start it, then run `clonectl step source-restore --instance \(id)`")
+        }
+        try await InstanceLauncher(services: services).waitUntilManaged([id], step: name, context: context)
+        try await call.require("source-restore", .empty, on: [id], step: name, context: context)
+    }
 }

@@ -3,7 +3,7 @@ public enum Workflow {
     public static func steps(services: StepServices, guest: GuestRunner, payloadVersions: String) -> [any WorkflowStep] {
         [
             PreflightStep(guest: guest),
-            PrepStep(guest: guest),
+            PrepStep(guest: guest, services: services),
             StopSourceStep(services: services),
             ImageSourceStep(services: services),
             RestoreSourceStep(services: services, guest: guest),

@@ -222,6 +222,32 @@ import TestSupport
         #expect(try ledger.runs().count == 2)
     }
 
+    /// `--on-error cleanup`: the run is undone, recorded as cleaned (not resumed), and the source is put back as it
+    /// was: running again, its jobs restored from the journal (prep's undo), its claim released.
+    @Test func onErrorCleanupPutsTheSourceBackAndRecordsTheRunCleaned() async throws {
+        let w = try await Self.world("onerror")
+        try await Self.post(w.local, "/faults", ["rules": [["fault": "error5xx", "api": "ec2:CreateImage", "share": 1, "count": 1000]]])
+        let r = try w.run(["run", w.plan.path, "--on-error", "cleanup"])
+        try await Self.post(w.local, "/faults", ["rules": [[String: Any]]()])
+        #expect(r.status == 1, "stderr: \(r.stderr)")
+        #expect(r.stderr.contains("undone") && r.stderr.contains("--new"), "\(r.stderr)")
+        #expect(!r.stderr.contains("again to resume"), "\(r.stderr)")
+        let ledger = try Ledger(path: w.ledger)
+        let run = try #require(try ledger.runs().first)
+        #expect(run.status == "cleaned")
+        #expect(try ledger.steps(runId: run.id).allSatisfy { $0.status == "undone" })
+        let source = try #require(try await w.aws.ec2.describeAllInstances(instanceIds: [w.source]).first)
+        #expect(source.state == "running" || source.state == "pending", "started again: \(source.state)")
+        let g = try await Self.get(w.local, "/guests/\(w.source)")
+        let services = g["services"] as? [[String: Any]] ?? []
+        #expect(services.first { $0["name"] as? String == "AppSvc" }?["startType"] as? String == "Automatic", "\(services)")
+        let tasks = g["tasks"] as? [[String: Any]] ?? []
+        #expect(tasks.first { $0["name"] as? String == "Nightly" }?["state"] as? String == "Ready", "\(tasks)")
+        #expect(try await Self.tags(w, w.source)["clonectl:state"] == "cleaned")
+        let again = try w.run(["run", w.plan.path])
+        #expect(again.status == 1 && again.stderr.contains("--new"), "\(again.stderr)")
+    }
+
     /// A ledger edited to name the source as the work copy and a clone: cleanup looks at the tags AWS reports and
     /// leaves the source alone.
     @Test func cleanupNeverDeletesWhatOnlyTheLedgerNames() async throws {
