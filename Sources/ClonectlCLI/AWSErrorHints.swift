@@ -42,7 +42,8 @@ enum AWSErrorHints {
         case "IncorrectInstanceState":
             return "An instance was not in the state this call needs (e.g. stopping or pending, or changed by someone else meanwhile): "
                 + "check it with `clonectl status` and the EC2 console, wait until it settles, then run again to resume"
-        case "InvalidSubnetID.NotFound", "InvalidGroup.NotFound", "InvalidParameterValue", "InvalidParameterCombination",
+        case "InvalidSubnetID.NotFound", "InvalidSubnetID.Malformed", "InvalidGroup.NotFound", "InvalidGroupId.Malformed",
+             "InvalidParameterValue", "InvalidParameterCombination",
              "MissingParameter":
             return "AWS refused a value from the plan: check the subnet, security group, instance type and profile ids in region \(region). "
                 + "Fix the plan before running again"

@@ -41,6 +41,18 @@ enum DryRunCheck {
             sourceReachable = true
             return "\(i.state), SSM Online, agent \(info.agentVersion ?? "?"), \(info.platformName ?? info.platformType ?? "?")"
         }
+        let subnets = Array(Set([plan.workCopy.subnetId] + plan.clones.map(\.subnetId))).sorted()
+        await report("subnets") {
+            let found = try await session.ec2.describeSubnets(ids: subnets)
+            return found.map { "\($0.subnetId) (\($0.vpcId ?? "?"))" }.joined(separator: ", ")
+        }
+        let groups = Array(Set(plan.workCopy.securityGroupIds + plan.clones.flatMap(\.securityGroupIds))).sorted()
+        if !groups.isEmpty {
+            await report("security groups") {
+                try await session.ec2.describeSecurityGroups(ids: groups).map { "\($0.groupId) (\($0.vpcId ?? "?"))" }
+                    .joined(separator: ", ")
+            }
+        }
         problems += await PermissionReport.check(plan: plan, session: session)
         if sourceReachable {
             await report("guest preflight (read-only)") {

@@ -118,7 +118,12 @@ public struct RunCommand: AsyncParsableCommand {
         do {
             try await claim.check(plan.source.instanceId, ownRunId: resuming?.id, force: breakLock)
         } catch let held as SourceClaim.Held {
-            FileHandle.standardError.write(Data("\(held)\n".utf8))
+            var text = "\(held)"
+            if let own = try? ledger.run(id: held.runId) {
+                text += "\n\(own.id) is \(own.status) in this ledger: resume it with `clonectl run \(self.plan)` (without --new), "
+                    + "or undo it with `clonectl cleanup \(own.id) --all` first"
+            }
+            FileHandle.standardError.write(Data("\(text)\n".utf8))
             throw ExitCodes.locked
         } catch {
             FileHandle.standardError.write(Data("cannot start: \(error)\n\(AWSErrorHints.advice(for: error, region: region, plan: self.plan))\n".utf8))

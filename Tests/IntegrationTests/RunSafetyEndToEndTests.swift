@@ -316,6 +316,7 @@ import TestSupport
         #expect(r.stdout.split(separator: "\n").contains { $0.hasPrefix("ok") && $0.contains("source \(w.source)") && $0.contains("SSM Online") })
         #expect(r.stdout.split(separator: "\n").contains { $0.hasPrefix("ok") && $0.contains("guest preflight") })
         #expect(r.stdout.contains("permission ec2:CreateImage"))
+        #expect(r.stdout.split(separator: "\n").contains { $0.hasPrefix("ok") && $0.contains("subnets") && $0.contains(w.local.subnetId) })
         // Permissions are asked with EC2's DryRun (a call, but no change); the only command sent is the read-only preflight.
         let after = try await Self.counts(w.local)
         #expect((after["ec2:TerminateInstances"] ?? 0) == (before["ec2:TerminateInstances"] ?? 0))
@@ -332,6 +333,10 @@ import TestSupport
         let wrong = try w.run(["run", w.plan.path, "--dry-run", "--check"])
         #expect(wrong.status == 1)
         #expect(wrong.stdout.contains("FAIL  source i-0123456789abcdef0") && wrong.stdout.contains("region"), "\(wrong.stdout)")
+        try String(contentsOf: w.plan, encoding: .utf8).replacingOccurrences(of: "workCopy: {subnetId: \(w.local.subnetId)", with: "workCopy: {subnetId: subnet-0aaaaaaaaaaaaaaaa")
+            .write(to: w.plan, atomically: true, encoding: .utf8)
+        let subnet = try w.run(["run", w.plan.path, "--dry-run", "--check"])
+        #expect(subnet.stdout.contains("FAIL  subnets") && subnet.stdout.contains("subnet-0aaaaaaaaaaaaaaaa"), "\(subnet.stdout)")
     }
 
     /// `step` checks parameters against the payload's param() block and sends nothing when they are wrong.
