@@ -65,5 +65,17 @@ import TestSupport
         // What the fixes led to: the domain clone joined, its service runs, the names held.
         let made = try await F.made(w, runId: runs[0].id)
         #expect(made.clones == 2 && made.master == 1, "\(made)")
+
+        // A plan that pins a superseded version is warned, with the reason; an unknown version is a plan error.
+        let pinned = w.dir.appendingPathComponent("pinned.yaml")
+        try (plan.replacingOccurrences(of: "name: e2e\n", with: "name: e2e-pinned\n") + "\npayloads:\n  hostname: 1.0.0\n")
+            .write(to: pinned, atomically: true, encoding: .utf8)
+        let dry = try w.run(["run", pinned.path, "--dry-run"])
+        #expect(dry.status == 0, "stderr: \(dry.stderr)")
+        #expect(dry.stderr.contains("warning: the plan pins hostname@1.0.0, which is superseded (latest 1.1.0)"), "stderr: \(dry.stderr)")
+        try (plan.replacingOccurrences(of: "name: e2e\n", with: "name: e2e-pinned\n") + "\npayloads:\n  hostname: 9.9.9\n")
+            .write(to: pinned, atomically: true, encoding: .utf8)
+        let unknown = try w.run(["run", pinned.path, "--dry-run"])
+        #expect(unknown.status == 65 && unknown.stderr.contains("hostname has no version 9.9.9"), "stderr: \(unknown.stderr)")
     }
 }

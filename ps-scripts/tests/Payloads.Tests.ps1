@@ -11,8 +11,9 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'CloneGuest.ps1')
     # The module reads $env:ProgramData once, when imported: point it at a scratch folder first.
     $script:SavedProgramData = $env:ProgramData
-    $env:ProgramData = Join-Path ([IO.Path]::GetTempPath()) ('clonectl-pester-' + [guid]::NewGuid().ToString('N'))
-    $null = New-Item -ItemType Directory -Path $env:ProgramData -Force
+    $script:Scratch = Join-Path ([IO.Path]::GetTempPath()) ('clonectl-pester-' + [guid]::NewGuid().ToString('N'))
+    $null = New-Item -ItemType Directory -Path $script:Scratch -Force
+    $env:ProgramData = $script:Scratch
     Import-Module -Name (Join-Path $global:ClonePsScripts 'agent\1.1.0\CloneAgent.psm1') -Force
     $script:Vectors = Get-Content -Raw -LiteralPath (Join-Path $script:Repo 'Tests\Fixtures\envelope-vectors.json') | ConvertFrom-Json
     $script:Root = Join-Path $env:ProgramData 'clonectl'
@@ -20,8 +21,9 @@ BeforeAll {
 
 AfterAll {
     Remove-Module -Name CloneAgent -Force -ErrorAction SilentlyContinue
-    Remove-Item -LiteralPath $env:ProgramData -Recurse -Force -ErrorAction SilentlyContinue
     $env:ProgramData = $script:SavedProgramData
+    # Only the scratch folder this file made, never whatever ProgramData points at.
+    if ($script:Scratch -and $script:Scratch -like '*clonectl-pester-*') { Remove-Item -LiteralPath $script:Scratch -Recurse -Force -ErrorAction SilentlyContinue }
 }
 
 BeforeEach {
@@ -103,7 +105,7 @@ Describe 'data folder' {
 
     It 'says Constrained Language Mode instead of a puzzling refusal (D17)' {
         $loader = Join-Path $global:ClonePsScripts 'loader\1.1.0\loader.ps1'
-        $exe = (Get-Process -Id $PID).Path
+        $exe = [Diagnostics.Process]::GetCurrentProcess().MainModule.FileName   # Get-Process is mocked here
         $command = '$ExecutionContext.SessionState.LanguageMode = ''ConstrainedLanguage''; & ''' + $loader + '''; exit $LASTEXITCODE'
         $err = Join-Path ([IO.Path]::GetTempPath()) ('clm-' + [guid]::NewGuid().ToString('N') + '.txt')
         $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($command))
