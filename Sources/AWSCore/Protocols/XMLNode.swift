@@ -39,6 +39,10 @@ public struct XMLNode: Sendable, Equatable {
         at(path)?.children(element) ?? []
     }
 
+    /// AWS answers nest a handful of levels (DescribeInstances: about 10). A deeper document is refused while it is
+    /// read, before a tree is built: a tree 60,000 levels deep overflows a thread's stack when it is released.
+    public static let maxDepth = 64
+
     /// Parses `bytes` as XML. Throws `XMLParseError` naming the line and column of the first fault.
     public static func parse(_ bytes: [UInt8]) throws -> XMLNode {
         let builder = TreeBuilder()
@@ -46,7 +50,12 @@ public struct XMLNode: Sendable, Equatable {
         parser.shouldProcessNamespaces = false
         parser.shouldResolveExternalEntities = false
         parser.delegate = builder
-        guard parser.parse(), let root = builder.root else {
+        let parsed = parser.parse()
+        if builder.tooDeep {
+            throw XMLParseError(line: parser.lineNumber, column: parser.columnNumber,
+                                message: "elements nested deeper than \(maxDepth) levels")
+        }
+        guard parsed, let root = builder.root else {
             let message = parser.parserError.map { String(describing: ($0 as NSError).localizedDescription) } ?? "no root element"
             throw XMLParseError(line: parser.lineNumber, column: parser.columnNumber, message: message)
         }
@@ -66,9 +75,19 @@ private final class TreeBuilder: NSObject, XMLParserDelegate {
     private var stack: [XMLNode] = []
     private var texts: [String] = []
     var root: XMLNode?
+    private(set) var tooDeep = false
 
     func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
                 qualifiedName: String?, attributes: [String: String] = [:]) {
+        guard !tooDeep else { return }
+        if stack.count >= XMLNode.maxDepth {
+            // Stop reading: nothing deeper is kept, and what was built so far is dropped with `stack`.
+            tooDeep = true
+            stack.removeAll()
+            texts.removeAll()
+            parser.abortParsing()
+            return
+        }
         // "ec2:item" style prefixes are not used by AWS, but strip one if present.
         let local = elementName.split(separator: ":").last.map(String.init) ?? elementName
         stack.append(XMLNode(name: local))
@@ -87,7 +106,7 @@ private final class TreeBuilder: NSObject, XMLParserDelegate {
 
     func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?,
                 qualifiedName: String?) {
-        guard var node = stack.popLast(), let text = texts.popLast() else { return }
+        guard !tooDeep, var node = stack.popLast(), let text = texts.popLast() else { return }
         // Whitespace between child elements is layout, not content.
         node.text = node.children.isEmpty ? text : text.trimmingCharacters(in: .whitespacesAndNewlines)
         if stack.isEmpty {
