@@ -33,7 +33,7 @@ public struct CleanupCommand: AsyncParsableCommand {
         }
         let lock = "plan:\(plan.name)"
         do { try ledger.acquireLock(lock, runId: record.id) } catch let error as LedgerError {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            TerminalText.writeError("\(error)\n")
             throw ExitCodes.locked
         }
         defer { try? ledger.releaseLock(lock) }

@@ -39,7 +39,7 @@ public struct RunCommand: AsyncParsableCommand {
     public func run() async throws {
         let plan: Plan
         do { plan = try PlanLoader.load(path: self.plan) } catch let error as PlanError {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            TerminalText.writeError("\(error)\n")
             throw ExitCodes.planInvalid
         }
         let planSha = Hex.encode(Crypto.sha256((try? Data(contentsOf: URL(fileURLWithPath: self.plan))) ?? Data()))
@@ -73,7 +73,7 @@ public struct RunCommand: AsyncParsableCommand {
         for name in locks {
             if breakLock { try ledger.breakLock(name) }
             do { try ledger.acquireLock(name, runId: nil) } catch let error as LedgerError {
-                FileHandle.standardError.write(Data("\(error)\n".utf8))
+                TerminalText.writeError("\(error)\n")
                 throw ExitCodes.locked
             }
         }
@@ -84,7 +84,7 @@ public struct RunCommand: AsyncParsableCommand {
         let resumable = try rerun.isEmpty ? ledger.unfinishedRun(planName: plan.name) : ledger.latestRun(planName: plan.name)
         if !new, let unfinished = resumable {
             if unfinished.planSha256 != planSha {
-                FileHandle.standardError.write(Data("note: \(self.plan) changed since \(unfinished.id) started; resuming with the new plan\n".utf8))
+                TerminalText.writeError("note: \(self.plan) changed since \(unfinished.id) started; resuming with the new plan\n")
             }
             try ledger.setRunStatus(unfinished.id, "running")
             run = unfinished
@@ -106,7 +106,7 @@ public struct RunCommand: AsyncParsableCommand {
             RunSummary.print(run: try ledger.run(id: run.id), state: state, ledger: ledger, format: options.output)
         case .failure(let error):
             let status = (try? ledger.run(id: run.id).status) ?? "failed"
-            FileHandle.standardError.write(Data("\(run.id) \(status): \(error)\nRun `clonectl run \(self.plan)` again to resume; `clonectl status \(run.id)` shows where it stands.\n".utf8))
+            TerminalText.writeError("\(run.id) \(status): \(error)\nRun `clonectl run \(self.plan)` again to resume; `clonectl status \(run.id)` shows where it stands.\n")
             throw error is CancellationError ? ExitCodes.interrupted : ExitCodes.failed
         }
     }

@@ -49,12 +49,12 @@ public struct StepCommand: AsyncParsableCommand {
         do {
             fleet = try instance.map { ($0, []) } + (targets.map(Self.readTargets) ?? [])
         } catch let error as ValidationError {
-            FileHandle.standardError.write(Data("\(error.message)\n".utf8))
+            TerminalText.writeError("\(error.message)\n")
             throw ExitCode.validationFailure
         }
         var seen = Set<String>()
         for (id, _) in fleet where !seen.insert(id).inserted {
-            FileHandle.standardError.write(Data("\(id) is named twice (in --instance or --targets); name each instance once\n".utf8))
+            TerminalText.writeError("\(id) is named twice (in --instance or --targets); name each instance once\n")
             throw ExitCode.validationFailure
         }
         let params: LoaderParams
