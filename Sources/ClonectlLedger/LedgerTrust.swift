@@ -53,9 +53,12 @@ enum LedgerTrust {
         }
     }
 
-    /// True when the file exists and this user may not write it (a read command can still read it).
+    /// True when the file exists and this user may not write it, or its mode says nobody should (root may write
+    /// anything, but a ledger made read-only on purpose is left alone): a read command can still read it.
     static func isReadOnly(_ path: String) -> Bool {
-        access(path, F_OK) == 0 && access(path, W_OK) != 0
+        var info = stat()
+        guard stat(path, &info) == 0 else { return false }
+        return access(path, W_OK) != 0 || info.st_mode & S_IWUSR == 0
     }
 
     static func writers(_ mode: mode_t) -> String {

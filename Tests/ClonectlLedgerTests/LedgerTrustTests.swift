@@ -53,6 +53,16 @@ import Testing
         #expect(refusal { try Ledger(path: path) }.isEmpty)
     }
 
+    @Test func someoneElsesLedgerIsRefused() throws {
+        let dir = try folder()
+        let path = dir + "/ledger.sqlite"
+        try Ledger(path: path).close()
+        let other = getuid() == 0 ? uid_t(4242) : getuid() + 1
+        guard chown(path, other, gid_t(other)) == 0 else { return }  // only root can give a file away
+        let message = refusal { try Ledger(path: path) }
+        #expect(message.contains("belongs to user id \(other)") && message.contains("--ledger"), "\(message)")
+    }
+
     @Test func aSQLiteFileThatIsNotALedgerIsNotMigrated() throws {
         let dir = try folder()
         let path = dir + "/other.sqlite"
@@ -67,7 +77,6 @@ import Testing
     }
 
     @Test func aReadOnlyLedgerServesReadsAndRefusesWrites() throws {
-        guard getuid() != 0 else { return }  // root writes anything: nothing to test
         let dir = try folder()
         let path = dir + "/ledger.sqlite"
         let ledger = try Ledger(path: path)
