@@ -40,7 +40,7 @@ public enum TerminalText {
 
     /// Standard error, cleaned; the text is written as given (add the newline yourself).
     public static func writeError(_ text: String) {
-        TerminalText.writeError(clean(text))
+        FileHandle.standardError.write(Data(clean(text).utf8))
     }
 
     /// A warning line on standard error.
