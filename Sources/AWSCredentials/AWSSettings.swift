@@ -94,10 +94,11 @@ public struct AWSSettings: Sendable {
 
     /// The default credential chain for this profile, cached and refreshed before expiry.
     public func makeCredentialProvider(http: any HTTPTransport, assumeRole: @escaping AssumeRoleFunction,
+                                       webIdentity: AssumeRoleWithWebIdentityFunction? = nil,
                                        now: @escaping @Sendable () -> Date = { Date() }) -> RefreshingCredentialProvider {
         let chain = DefaultCredentialChain(profileName: profileName, profileExplicit: profileExplicit, config: config,
                                            environment: environment, http: http, assumeRole: assumeRole,
-                                           region: region.name, now: now)
+                                           region: region.name, now: now, webIdentity: webIdentity)
         return RefreshingCredentialProvider(wrapping: chain, now: now)
     }
 

@@ -66,6 +66,8 @@ enum ChildProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        // Nothing else of ours leaks into the helper (or the background children it may leave running for hours).
+        _ = spawnFileActionsCloseFrom(&actions, 3)
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
@@ -82,7 +84,13 @@ enum ChildProcess {
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, &attr, argv, envp)
+        var rc = posix_spawn(&pid, path, &actions, &attr, argv, envp)
+        // ETXTBSY: another thread's child still holds a write descriptor on the script for a moment (a helper
+        // written just before it is run, as tests and installers do). It clears by itself.
+        for _ in 0..<20 where rc == ETXTBSY {
+            usleep(50_000)
+            rc = posix_spawn(&pid, path, &actions, &attr, argv, envp)
+        }
         close(outPipe[1])
         close(errPipe[1])
         guard rc == 0 else {
@@ -181,3 +189,8 @@ enum ChildProcess {
         }
     }
 }
+
+/// glibc 2.34's posix_spawn_file_actions_addclosefrom_np, which Swift's Glibc module does not import (it is a
+/// GNU extension); declared by its C symbol.
+@_silgen_name("posix_spawn_file_actions_addclosefrom_np")
+private func spawnFileActionsCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ from: Int32) -> Int32

@@ -64,3 +64,25 @@ import AWSHTTP
         }
     }
 }
+
+/// AssumeRoleWithWebIdentity goes out without a signature: the token is the proof, and there are no keys yet.
+@Suite struct UnsignedCallTests {
+    @Test func webIdentityCallCarriesNoAuthorization() async throws {
+        let answer = "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><Credentials>"
+            + "<AccessKeyId>ASIAWEB</AccessKeyId><SecretAccessKey>S</SecretAccessKey><SessionToken>T</SessionToken>"
+            + "<Expiration>2030-01-01T00:00:00Z</Expiration></Credentials></AssumeRoleWithWebIdentityResult>"
+            + "</AssumeRoleWithWebIdentityResponse>"
+        let transport = ScriptedTransport([.response(200, answer, [])])
+        let signed = try makeClient(.sts, transport)
+        var options = signed.options
+        options.unsigned = true
+        let client = AWSClient(service: .sts, endpoint: signed.endpoint, region: "us-east-1", credentials: signed.credentials,
+                               transport: transport, retry: signed.retry, options: options)
+        let creds = try await STSClient(client: client).assumeRoleWithWebIdentity(
+            roleArn: "arn:aws:iam::1:role/ci", roleSessionName: "s", webIdentityToken: "OIDC.TOKEN")
+        #expect(creds.accessKeyId == "ASIAWEB")
+        let headers = try #require(transport.sent.first).headers.map { $0.name.lowercased() }
+        #expect(!headers.contains("authorization") && !headers.contains("x-amz-security-token"), "\(headers)")
+        #expect(String(decoding: transport.sent[0].body, as: UTF8.self).contains("WebIdentityToken=OIDC.TOKEN"))
+    }
+}

@@ -50,7 +50,19 @@ public final class AWSSession: Sendable {
                 roleArn: request.roleArn, roleSessionName: request.roleSessionName,
                 externalId: request.externalId, durationSeconds: request.durationSeconds)
         }
-        let credentials = settings.makeCredentialProvider(http: transport, assumeRole: assumeRole)
+        // AssumeRoleWithWebIdentity is not signed: the OIDC token is the proof.
+        let webIdentity: AssumeRoleWithWebIdentityFunction = { request in
+            var unsigned = options
+            unsigned.unsigned = true
+            let client = AWSClient(service: .sts, endpoint: stsEndpoint, region: stsResolved.signingRegion,
+                                   credentials: StaticCredentialProvider(AWSCredentials(accessKeyId: "", secretAccessKey: "",
+                                                                                        source: "none")),
+                                   transport: transport, retry: retry, options: unsigned)
+            return try await STSClient(client: client).assumeRoleWithWebIdentity(
+                roleArn: request.roleArn, roleSessionName: request.roleSessionName,
+                webIdentityToken: request.webIdentityToken, durationSeconds: request.durationSeconds)
+        }
+        let credentials = settings.makeCredentialProvider(http: transport, assumeRole: assumeRole, webIdentity: webIdentity)
         self.credentials = credentials
         func client(_ service: AWSService) throws -> AWSClient {
             let resolved = try settings.endpoint(for: service)
