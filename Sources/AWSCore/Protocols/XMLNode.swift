@@ -45,6 +45,14 @@ public struct XMLNode: Sendable, Equatable {
 
     /// Parses `bytes` as XML. Throws `XMLParseError` naming the line and column of the first fault.
     public static func parse(_ bytes: [UInt8]) throws -> XMLNode {
+        // AWS's XML is UTF-8. Anything else is refused here: FoundationXML traps (a crash, not an error) on an
+        // element name that is not valid UTF-8, which the fuzz target found.
+        if let bad = firstInvalidUTF8(bytes) {
+            let prefix = bytes[..<bad]
+            throw XMLParseError(line: prefix.filter { $0 == 0x0A }.count + 1,
+                                column: prefix.reversed().prefix { $0 != 0x0A }.count + 1,
+                                message: "not valid UTF-8 (byte \(bad))")
+        }
         let builder = TreeBuilder()
         let parser = XMLParser(data: Data(bytes))
         parser.shouldProcessNamespaces = false
@@ -60,6 +68,20 @@ public struct XMLNode: Sendable, Equatable {
             throw XMLParseError(line: parser.lineNumber, column: parser.columnNumber, message: message)
         }
         return root
+    }
+}
+
+/// The offset of the first byte that does not start a valid UTF-8 sequence, or nil when all are valid.
+func firstInvalidUTF8(_ bytes: [UInt8]) -> Int? {
+    var iterator = bytes.makeIterator()
+    var decoder = UTF8()
+    var offset = 0
+    while true {
+        switch decoder.decode(&iterator) {
+        case .scalarValue(let scalar): offset += UTF8.width(scalar)
+        case .emptyInput: return nil
+        case .error: return offset
+        }
     }
 }
 
