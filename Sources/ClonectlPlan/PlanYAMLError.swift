@@ -29,16 +29,18 @@ enum PlanYAMLError {
     /// Words in a key that mean its value may be a secret.
     static let secretWords = ["pass", "pwd", "secret", "token", "key", "credential", "auth", "cert", "private"]
 
-    /// A line is quoted only when it is `key: value` (or `- key: value`) with a key that names nothing secret,
-    /// or a structure line without a value. A line with no key (a continued scalar, a list item) may be a secret's
+    /// A line is quoted only when it is `key: value` (or `- key: value`) and names nothing secret anywhere,
+    /// or is blank or a comment. A line with no key (a continued scalar, a list item) may be a secret's
     /// second half, so it is not quoted either.
     static func quotable(_ line: String) -> Bool {
         var body = Substring(line).drop { $0 == " " || $0 == "\t" }
         if body.hasPrefix("- ") { body = body.dropFirst(2).drop { $0 == " " } }
         if body.isEmpty || body.hasPrefix("#") { return true }
-        guard let colon = body.firstIndex(of: ":") else { return false }
-        let key = body[..<colon].lowercased()
-        return !secretWords.contains { key.contains($0) }
+        guard body.contains(":") else { return false }
+        // Any secret-looking word anywhere on the line, not only in its first key: a broken line such as
+        // `name:  password: x` holds a second key (the fuzz target found it).
+        let lower = body.lowercased()
+        return !secretWords.contains { lower.contains($0) }
     }
 
     static func sourceLine(_ number: Int, in text: String) -> String? {

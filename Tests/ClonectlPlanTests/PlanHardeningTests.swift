@@ -34,6 +34,7 @@ import Testing
         #expect(!PlanYAMLError.quotable("    passwordParameter: \"x"))
         #expect(!PlanYAMLError.quotable("  apiToken: abc"))
         #expect(!PlanYAMLError.quotable("  continued text of a scalar"))
+        #expect(!PlanYAMLError.quotable("    name:   password: hunter2"), "a second key on a broken line (found by the fuzz target)")
     }
 
     @Test func tooManyClonesAreRefusedWithTheLimit() {
