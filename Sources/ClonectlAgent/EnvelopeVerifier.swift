@@ -31,7 +31,10 @@ public struct EnvelopeVerification: Sendable {
 /// Finds the envelope in a command's output and judges it. Works on the UTF-8 bytes so the hash is over
 /// exactly what the payload printed; a `\r` before `\n` is dropped; text outside the markers is ignored.
 public enum EnvelopeVerifier {
-    public static func verify(output: String, nonce: String, payloadSha256: String) -> EnvelopeVerification {
+    /// `instanceId`: the instance the invocation ran on. An envelope naming another instance is `tampered`: a fleet
+    /// command shares one nonce, so only this check stops one clone's output from vouching for another's.
+    public static func verify(output: String, nonce: String, payloadSha256: String,
+                              instanceId: String? = nil) -> EnvelopeVerification {
         let lines = splitLines(Array(output.utf8))
         let begin = Array(Envelope.beginLine.utf8)
         // The last BEGIN: after a 3010 reboot the output may hold the first run's envelope before the final one.
@@ -63,15 +66,21 @@ public enum EnvelopeVerifier {
             return result(.stale, "payloadSha256 \(envelope.payloadSha256) is not the \(payloadSha256) this command sent",
                           envelope, actual)
         }
+        if let instanceId, envelope.instanceId != instanceId {
+            return result(.tampered, "the envelope names instance '\(envelope.instanceId.prefix(40))', but the command ran on \(instanceId)",
+                          sha: actual)
+        }
         var verified = result(.verified, "\(envelope.payload)@\(envelope.version) on \(envelope.instanceId): \(envelope.status.rawValue)",
                               envelope, actual)
-        verified.earlierChanged = earlierChanges(lines[..<beginIndex], nonce: nonce, payloadSha256: payloadSha256)
+        verified.earlierChanged = earlierChanges(lines[..<beginIndex], nonce: nonce, payloadSha256: payloadSha256,
+                                                 instanceId: envelope.instanceId)
         return verified
     }
 
     /// The `changed` items of every earlier envelope in `lines` that is whole, hashes right and belongs to this
-    /// command (its nonce and payload hash), oldest first. Anything else before the final envelope is ignored.
-    static func earlierChanges(_ lines: ArraySlice<ArraySlice<UInt8>>, nonce: String, payloadSha256: String) -> [JSONValue] {
+    /// command (its nonce, payload hash and instance), oldest first. Anything else before the final envelope is ignored.
+    static func earlierChanges(_ lines: ArraySlice<ArraySlice<UInt8>>, nonce: String, payloadSha256: String,
+                               instanceId: String) -> [JSONValue] {
         let begin = Array(Envelope.beginLine.utf8)
         var out: [JSONValue] = []
         var i = lines.startIndex
@@ -81,7 +90,7 @@ public enum EnvelopeVerifier {
             let json = Array(lines[i + 1])
             guard Hex.encode(Crypto.sha256(json)) == claimed,
                   let parsed = try? JSONParser.parse(json), let e = try? Envelope(json: parsed),
-                  e.nonce == nonce, e.payloadSha256 == payloadSha256 else { continue }
+                  e.nonce == nonce, e.payloadSha256 == payloadSha256, e.instanceId == instanceId else { continue }
             out += e.changed
         }
         return out
