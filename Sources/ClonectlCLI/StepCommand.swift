@@ -65,12 +65,8 @@ public struct StepCommand: AsyncParsableCommand {
         } catch { throw ValidationError("\(error)") }
         let reference = version.map { "\(name)@\($0)" } ?? name
         // Checked against the payload's param() block before any AWS call: a typo fails here, not on the guest.
-        let problems = try ParameterCheck.problems(store: try options.payloadStore(), reference: reference, params: params)
-        guard problems.isEmpty else {
-            FileHandle.standardError.write(Data(("parameters refused, nothing sent:\n" + problems.map { "  \($0)" }.joined(separator: "\n")
-                + "\n  (`clonectl payloads show \(reference)` lists its parameters)\n").utf8))
-            throw ExitCode.validationFailure
-        }
+        try ParameterRefusal.refuse(try ParameterRefusal.problems(store: try options.payloadStore(), reference: reference, params: params),
+                                    reference: reference, what: "nothing sent")
         let controller = try Controller.open(options)
         defer { controller.close() }
         let quiet = options.quiet
