@@ -1,4 +1,5 @@
 import ArgumentParser
+import AWSCore
 import Foundation
 import ClonectlAgent
 import ClonectlPlan
@@ -70,11 +71,20 @@ public struct StepCommand: AsyncParsableCommand {
         let controller = try Controller.open(options)
         defer { controller.close() }
         let quiet = options.quiet
-        let outcomes = try await controller.guest.run(
-            payload: reference, params: params, instanceIds: fleet.map(\.0), step: "step:\(name)", runId: nil,
-            reuse: false, rateControl: RateControl(maxConcurrency: maxConcurrency, maxErrors: maxErrors),
-            retainFacts: fleet.count > 1 ? [] : nil) { line in
-            if !quiet { print(line) }
+        let outcomes: [GuestOutcome]
+        do {
+            outcomes = try await controller.guest.run(
+                payload: reference, params: params, instanceIds: fleet.map(\.0), step: "step:\(name)", runId: nil,
+                reuse: false, rateControl: RateControl(maxConcurrency: maxConcurrency, maxErrors: maxErrors),
+                retainFacts: fleet.count > 1 ? [] : nil) { line in
+                if !quiet { print(line) }
+            }
+        } catch let error as AWSError {
+            // A wrong id, region or permission: say what to check (AWSErrorHints), not only SSM's words.
+            let hint = AWSErrorHints.hint(code: error.code, message: error.message,
+                                          region: controller.session.settings.region.name).map { "\n\($0)" } ?? ""
+            FileHandle.standardError.write(Data("\(error)\(hint)\n".utf8))
+            throw ExitCodes.failed
         }
         for o in outcomes {
             let status = o.envelope?.status.rawValue ?? "-"

@@ -375,6 +375,11 @@ import TestSupport
         #expect(missing.status == 64)
         #expect(missing.stderr.contains("needs TimeZoneId"), "\(missing.stderr)")
         #expect((try await Self.counts(w.local)["ssm:SendCommand"] ?? 0) == (before["ssm:SendCommand"] ?? 0), "nothing was sent")
+        // A well-formed id that Run Command does not know: SSM's InvalidInstanceId, with what to check.
+        let unknown = try w.run(["step", "verify", "--instance", "i-0123456789abcdef0"])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("InvalidInstanceId") && unknown.stderr.contains("SSM agent is Online")
+                && unknown.stderr.contains("region \(w.local.region)"), "\(unknown.stderr)")
     }
 
     /// A failure the operator must fix never says "run again to resume": a wrong instance id names what to check.
