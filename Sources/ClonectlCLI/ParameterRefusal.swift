@@ -25,8 +25,8 @@ enum ParameterRefusal {
     /// Prints the problems (if any) to stderr and exits 64: nothing was sent or rendered.
     static func refuse(_ problems: [String], reference: String, what: String) throws {
         guard !problems.isEmpty else { return }
-        FileHandle.standardError.write(Data(("parameters refused, \(what):\n" + problems.map { "  \($0)" }.joined(separator: "\n")
-            + "\n  (`clonectl payloads show \(reference)` lists its parameters)\n").utf8))
+        TerminalText.writeError("parameters refused, \(what):\n" + problems.map { "  \($0)" }.joined(separator: "\n")
+            + "\n  (`clonectl payloads show \(reference)` lists its parameters)\n")
         throw ExitCode.validationFailure
     }
 }

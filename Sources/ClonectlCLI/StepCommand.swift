@@ -50,12 +50,12 @@ public struct StepCommand: AsyncParsableCommand {
         do {
             fleet = try instance.map { ($0, []) } + (targets.map(Self.readTargets) ?? [])
         } catch let error as ValidationError {
-            FileHandle.standardError.write(Data("\(error.message)\n".utf8))
+            TerminalText.writeError("\(error.message)\n")
             throw ExitCode.validationFailure
         }
         var seen = Set<String>()
         for (id, _) in fleet where !seen.insert(id).inserted {
-            FileHandle.standardError.write(Data("\(id) is named twice (in --instance or --targets); name each instance once\n".utf8))
+            TerminalText.writeError("\(id) is named twice (in --instance or --targets); name each instance once\n")
             throw ExitCode.validationFailure
         }
         let params: LoaderParams
@@ -83,7 +83,7 @@ public struct StepCommand: AsyncParsableCommand {
             // A wrong id, region or permission: say what to check (AWSErrorHints), not only SSM's words.
             let hint = AWSErrorHints.hint(code: error.code, message: error.message,
                                           region: controller.session.settings.region.name).map { "\n\($0)" } ?? ""
-            FileHandle.standardError.write(Data("\(error)\(hint)\n".utf8))
+            TerminalText.writeError("\(error)\(hint)\n")
             throw ExitCodes.failed
         }
         for o in outcomes {
