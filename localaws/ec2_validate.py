@@ -16,6 +16,9 @@ def check(action: str, params: dict):
     """None, or (code, message) as EC2 answers the first problem of the request."""
     if action not in SERVED:
         return None
+    if action == "CreateImage" and "Name" in params and not _AMI_NAME.match(params["Name"]):
+        return ("InvalidAMIName.Malformed", f"AMI name {params['Name']} is invalid: it must be 3 to 128 "
+                "characters: letters, digits, ( ) [ ] . / - ' @ _ and spaces.")
     try:
         model.ec2_check(action, params)
     except model.Ec2Invalid as exc:
@@ -24,7 +27,4 @@ def check(action: str, params: dict):
     if token is not None and (len(token) > 64 or not token.isascii()):
         return ("InvalidParameterValue", f"Value ({token}) for parameter clientToken is invalid. "
                 "The client token must be at most 64 ASCII characters.")
-    if action == "CreateImage" and not _AMI_NAME.match(params.get("Name", "")):
-        return ("InvalidAMIName.Malformed", f"AMI name {params.get('Name', '')} is invalid: it must be 3 to 128 "
-                "characters: letters, digits, ( ) [ ] . / - ' @ _ and spaces.")
     return None

@@ -133,6 +133,8 @@ def _run(sim, cmd, inv):
     stdout = earlier + result.stdout
     if "tamperEnvelope" in faults:
         stdout = envelope.tamper(stdout)
+    if "outputPrefix" in faults:
+        stdout = str(faults["outputPrefix"].get("text", "")) + stdout
     if "truncateOutput" in faults:
         stdout = stdout[: faults["truncateOutput"].get("chars", max(1, len(stdout) // 2))]
     status = "Success" if result.exit_code == 0 else "Failed"
