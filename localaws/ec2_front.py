@@ -103,6 +103,8 @@ class Ec2Front:
         elif action == "DescribeInstances":
             return status, headers, self._rewrite_instances(body, params)
         elif action == "DescribeImages":
+            # moto calls its images' root device "standard", a value EC2 never gives (ebs | instance-store).
+            body = body.replace(b"<rootDeviceType>standard</rootDeviceType>", b"<rootDeviceType>ebs</rootDeviceType>")
             return status, headers, self._rewrite_images(body, params)
         return status, headers, body
 

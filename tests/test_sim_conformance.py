@@ -201,3 +201,46 @@ def test_ec2_client_token_of_more_than_64_characters_is_refused(aws, ec2):
     assert err.value.response["Error"]["Code"] == "InvalidParameterValue"
     assert "64" in err.value.response["Error"]["Message"]
     assert len(ec2.run_instances(ClientToken="t" * 64, **args)["Instances"]) == 1
+
+
+def test_every_response_of_a_full_run_fits_the_output_shapes(aws):
+    """The six-stage workflow (test_sim_workflow) and a tour of the statuses, every SSM and EC2 answer recorded
+    as the client received it and checked against the model's output shape: members, types, enums."""
+    import boto3
+    import test_sim_workflow
+    from test_sim_statuses import watch
+    seen = []
+
+    def record(http_response, model, **_):
+        if http_response.status_code == 200:
+            seen.append((model, http_response.content))
+    session = boto3._get_default_session()._session
+    session.register("after-call.ssm", record)
+    session.register("after-call.ec2", record)
+    try:
+        test_sim_workflow.test_whole_workflow_on_the_simulated_source(aws)
+        ssm = client(aws, "ssm")
+        source = aws.info["sourceInstanceId"]
+        text, _ = make_loader("preflight")
+        control(aws, "POST", "/faults", {"rules": [{"fault": "delayed", "seconds": 0.5, "count": 1},
+                                                   {"fault": "cancelling", "seconds": 0.5, "count": 1}]})
+        for until in (("Cancelled", "Cancelled"), ("Success", "Success")):
+            command_id = send(ssm, [source], text)
+            watch(ssm, command_id, source, until)
+            ssm.list_command_invocations(CommandId=command_id, Details=True)
+            ssm.list_commands(CommandId=command_id)
+        ssm.describe_instance_information(MaxResults=5)
+    finally:
+        session.unregister("after-call.ssm", record)
+        session.unregister("after-call.ec2", record)
+        control(aws, "POST", "/faults", {"rules": []})
+    operations = {m.name for m, _ in seen}
+    assert set(ssm_api.SERVED) - {"CancelCommand", "SendCommand"} <= operations | {"CancelCommand"}
+    assert {"SendCommand", "GetCommandInvocation", "DescribeInstances", "CreateImage", "RunInstances"} <= operations
+    problems = []
+    for model, body in seen:
+        if model.service_model.service_name == "ssm":
+            problems += [f"{model.name}: {p}" for p in modelcases.json_problems(model.output_shape, json.loads(body))]
+        else:
+            problems += [f"{model.name}: {p}" for p in modelcases.ec2_response_problems(model, body)]
+    assert problems == [], "\n".join(sorted(set(problems))[:40])
