@@ -1,5 +1,6 @@
 import Testing
 import Foundation
+import AWSCore
 import ClonectlLedger
 import TestSupport
 
@@ -48,5 +49,28 @@ import TestSupport
         let calls = try await W.control(w, "/calls?api=ssm:GetCommandInvocation")
         #expect(((calls["counts"] as? [String: Int])?["ssm:GetCommandInvocation"] ?? 0) >= 1,
                 "the full output was fetched: \(calls["counts"] ?? "")")
+    }
+
+    @Test func oneUndeliveredInstanceOfTwoIsNamedAndTheCommandIsIncomplete() async throws {
+        let w = try Self.world.get()
+        var input = RunInstancesInput(imageId: w.local.sourceImageId, instanceType: "m5.large")
+        input.subnetId = w.local.subnetId
+        let clone = try #require(try await w.aws.ec2.runInstances(input).instances.first?.instanceId)
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {  // registered with SSM (its agent reported in) before it is a valid target
+            let rows = try await w.aws.ssm.describeInstanceInformation(
+                filters: [InstanceInformationFilter(key: "InstanceIds", values: [clone])]).instanceInformationList
+            if rows.first?.pingStatus == "Online" { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        try await FaultEndToEndTests.post(w, "/faults", ["rules": [["fault": "deliveryTimedOut", "instanceId": clone]]])
+        let r = try w.run(["step", "preflight", "--instance", w.local.sourceInstanceId, "--instance", clone])
+        try await FaultEndToEndTests.post(w, "/faults", ["rules": [] as [Any]])
+        #expect(r.status != 0)
+        #expect(r.stdout.contains("1 of 2 instance(s) succeeded"), "\(r.stdout)")
+        #expect(r.stdout.contains("\(clone): TimedOut") && r.stdout.contains("delivery timeout"), "\(r.stdout)")
+        let command = try #require(try await w.aws.ssm.listCommands(instanceId: clone).commands.first)
+        #expect(command.status == "Failed" && command.statusDetails == "Incomplete", "\(command)")
+        #expect(command.errorCount == 0 && command.deliveryTimedOutCount == 1)
     }
 }
