@@ -50,12 +50,12 @@ def _wait_online(sim, inv, deadline) -> bool:
     while True:
         if inv.cancel.is_set() or sim.stopping.is_set():
             return False
+        online, back = sim.agent_status(inv.instance_id)
+        if online:  # looked at before the deadline: an agent that is back is taken, however late the look
+            return True
         now = time.time()
         if now >= deadline:
             return False
-        online, back = sim.agent_status(inv.instance_id)
-        if online:
-            return True
         wake = back if back is not None and back > now else now + ONLINE_POLL
         inv.cancel.wait(max(0.001, min(deadline, wake) - now))
 
@@ -69,18 +69,22 @@ def _cancelled(sim, inv):
 
 
 def _deliver(sim, cmd, inv, faults) -> bool:
-    """Waits for the agent to take the command: True once InProgress. A first attempt that finds the agent away
-    (instance stopped, booting, agent lost, or a `delayed` fault) shows Delayed, and SSM tries again until the
-    delivery timeout, which ends it TimedOut/DeliveryTimedOut."""
-    deadline = cmd.requested + cmd.timeout_seconds * sim.config["timeScale"]
+    """Waits for the agent to take the command: True once InProgress. The first attempt delivers when the agent is
+    online (however late a loaded machine makes it); one that finds the agent away (instance stopped, booting,
+    agent lost, or a `delayed` fault) shows Delayed, and SSM tries again until the delivery timeout, which ends
+    it TimedOut/DeliveryTimedOut."""
     if "deliveryTimedOut" in faults:
-        deadline = time.time()
+        sim.commands.set_state(inv, "TimedOut", "DeliveryTimedOut")
+        return False
+    deadline = cmd.requested + cmd.timeout_seconds * sim.config["timeScale"]
     away_until = time.time() + float(faults["delayed"].get("seconds", 1)) if "delayed" in faults else 0
-    if away_until or not sim.is_online(inv.instance_id):
-        sim.commands.set_state(inv, "Delayed", "Delayed")
-        if away_until and not _sleep(sim, inv, min(away_until, deadline) - time.time()):
-            return False
-    if not _wait_online(sim, inv, deadline):
+    if not away_until and sim.is_online(inv.instance_id):
+        sim.commands.set_state(inv, "InProgress", "InProgress")
+        return True
+    sim.commands.set_state(inv, "Delayed", "Delayed")
+    if away_until and not _sleep(sim, inv, min(away_until, deadline) - time.time()):
+        return False
+    if (away_until and away_until > deadline) or not _wait_online(sim, inv, deadline):
         if not inv.cancel.is_set():
             sim.commands.set_state(inv, "TimedOut", "DeliveryTimedOut")
         return False
