@@ -314,7 +314,8 @@ public struct GuestRunner: Sendable {
 
     func judge(_ command: CommandRecord, instanceId: String, status: String, details: String?, code: Int?,
                output: String) -> GuestOutcome {
-        let v = EnvelopeVerifier.verify(output: output, nonce: command.nonce, payloadSha256: command.payloadSha256)
+        let v = EnvelopeVerifier.verify(output: output, nonce: command.nonce, payloadSha256: command.payloadSha256,
+                                        instanceId: instanceId)
         let why = v.verdict == .missing ? (Self.statusReason(status: status, details: details) ?? v.reason) : v.reason
         return GuestOutcome(commandId: command.commandId, instanceId: instanceId, status: status, statusDetails: details,
                             responseCode: code, verdict: v.verdict, reason: why, envelope: v.envelope)
