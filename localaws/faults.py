@@ -12,7 +12,12 @@ API kinds (checked by the front before a call is served or forwarded):
 Invocation kinds (checked once per invocation when the worker starts; optional "instanceId" narrows them, and
 optional "payload" to invocations running that payload, e.g. "jobs-restore"):
   undeliverable, deliveryTimedOut, truncateOutput ("chars": keep that many), tamperEnvelope,
-  agentNotBack (the agent does not return after a 3010 reboot), sysprepBlocker ("reason": text added to the guest)
+  agentNotBack (the agent does not return after a 3010 reboot), sysprepBlocker ("reason": text added to the guest),
+  delayed ("seconds", default 1: the agent is away at delivery, the invocation shows Delayed that long, then
+  runs or ends DeliveryTimedOut), cancelling ("seconds", default 1: cancelled while it runs, as by CancelCommand:
+  Cancelling that long, then Cancelled), terminated (never sent: Cancelled/Terminated, as when the command has
+  exceeded MaxErrors), outputPrefix ("text": printed before the payload's output, as a localized Windows prints
+  warnings in its own language: non-ASCII text that the agent's byte cuts count in UTF-8 bytes)
 Guest kinds (also per invocation; they change the guest's state, which stays until a test or an operator fixes it
 through POST /__sim/guests/<id>, as on a real server):
   serviceWontStart ("service", "reason": 'domain-account' fails until the guest is in a domain, else the text):
@@ -35,7 +40,7 @@ import time
 API_KINDS = ("throttle", "error5xx", "drop", "slow")
 GUEST_KINDS = ("serviceWontStart", "ec2LaunchBusy", "setHostNameTask", "insecureDataRoot", "computerAccountExists")
 INVOCATION_KINDS = ("undeliverable", "deliveryTimedOut", "truncateOutput", "tamperEnvelope", "agentNotBack",
-                    "sysprepBlocker") + GUEST_KINDS
+                    "sysprepBlocker", "delayed", "cancelling", "terminated", "outputPrefix") + GUEST_KINDS
 MAX_LOG = 20000
 
 
