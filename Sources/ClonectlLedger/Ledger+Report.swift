@@ -20,6 +20,10 @@ public struct WaitRecord: Sendable, Equatable {
 public struct RunIdentity: Sendable, Equatable {
     public var callerArn: String?
     public var region: String?
+    public init(callerArn: String? = nil, region: String? = nil) {
+        self.callerArn = callerArn
+        self.region = region
+    }
 }
 
 /// What the run report reads beyond runs, steps, commands and invocations.

@@ -39,7 +39,7 @@ enum HTMLTimeline {
                     return (a, b, "wait", "wait \(w.kind) on \(w.target): \(ReportRenderer.duration(w.seconds)) (\(w.outcome ?? "unfinished"))")
                 }
                 let total = list.compactMap(\.seconds).reduce(0, +)
-                rows.append(Row(label: "⏳ \(kind)", isStep: false, segments: segs, note: ReportRenderer.duration(total)))
+                rows.append(Row(label: "wait: \(kind)", isStep: false, segments: segs, note: ReportRenderer.duration(total)))
             }
             // Guest commands: one row per payload and group.
             var groups: [String] = []

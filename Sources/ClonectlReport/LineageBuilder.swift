@@ -11,10 +11,15 @@ enum LineageBuilder {
         let byId = Dictionary(resources.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         // Host names as the run asked for them: the post-clone command's HostName parameter per clone.
         var hostNames: [String: String] = [:]
+        // Parameters are {"common": {...}, "byInstance": {id: {...}}} (GuestRunner) or one flat object.
         for c in commands where c.step == StepName.postClone.rawValue || c.step == StepName.verify.rawValue {
             guard let params = GuestResult.object(c.parametersJSON) else { continue }
-            let name = (params["HostName"] ?? params["ExpectedHostName"]) as? String
-            for id in c.instanceIds where name != nil && hostNames[id] == nil { hostNames[id] = name }
+            let common = (params["common"] as? [String: Any]) ?? params
+            let byInstance = (params["byInstance"] as? [String: [String: Any]]) ?? [:]
+            for id in c.instanceIds where hostNames[id] == nil {
+                let p = common.merging(byInstance[id] ?? [:]) { _, own in own }
+                hostNames[id] = (p["NewName"] ?? p["HostName"] ?? p["ExpectedHostName"]) as? String
+            }
         }
 
         func node(_ id: String, _ kind: String, name: String?, alive: String) -> RunReport.Lineage.Node {

@@ -87,7 +87,7 @@ public enum ReportBuilder {
             changed: ordered.reduce(0) { $0 + $1.steps.filter { $0.result == "changed" }.count },
             failed: ordered.reduce(0) { $0 + $1.steps.filter { $0.result == "failed" }.count },
             reboots: spans.values.joined().reduce(0) { $0 + $1.reboots },
-            waitSeconds: reportWaits.compactMap(\.seconds).reduce(0, +))
+            waitSeconds: (reportWaits.compactMap(\.seconds).reduce(0, +) * 1000).rounded() / 1000)
 
         return RunReport(header: header, failures: failures,
                          sourceDowntime: downtime(state: state, steps: steps, waits: waits),
@@ -100,9 +100,10 @@ public enum ReportBuilder {
     /// Stopped: when StopInstances was sent (the stopping wait begins right after it). Running again: when
     /// restore-source saw the source running (its booting wait ended).
     static func downtime(state: RunState?, steps: [StepRecord], waits: [WaitRecord]) -> RunReport.Downtime? {
-        guard let state, state.sourceStoppedByUs else { return nil }
+        // restore-source clears sourceStoppedByUs once the source runs again: the stopping wait is the record.
+        guard let state else { return nil }
         let stop = waits.first { $0.step == StepName.stopSource.rawValue && $0.kind == "stopping" }?.startedAt
-            ?? steps.first { $0.name == StepName.stopSource.rawValue }?.startedAt
+            ?? (state.sourceStoppedByUs ? steps.first { $0.name == StepName.stopSource.rawValue }?.startedAt : nil)
         guard let stoppedAt = stop else { return nil }
         let restore = steps.first { $0.name == StepName.restoreSource.rawValue }
         let running = waits.first { $0.step == StepName.restoreSource.rawValue && $0.kind == "booting" && $0.outcome == "done" }?.finishedAt
