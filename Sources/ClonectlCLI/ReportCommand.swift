@@ -28,7 +28,7 @@ public struct ReportCommand: ParsableCommand {
     }
 
     public func run() throws {
-        let ledger = try store.openLedger()
+        let ledger = try store.openLedger(forReading: true)
         defer { ledger.close() }
         let ids: [String]
         if let plan {
