@@ -68,10 +68,20 @@ for want in "$commit" "$build_date" "$manifest_sha"; do
     grep -q "\"$want\"" "$info" || die "could not stamp $want into BuildInfo.swift (its layout changed?)"
 done
 
-log "building clonectl $version ($commit) for linux-$arch with the Swift runtime linked statically"
+# The man page first: swift-argument-parser's generate-manual plugin builds the package in release mode (dynamically
+# linked) and reads the tool's own help; the static link below then replaces that binary.
+log "generating the man page (swift-argument-parser's generate-manual plugin)"
 start=$(date +%s)
+mandir="$work/build/plugins/GenerateManual/outputs/clonectl"
+rm -rf "$mandir"
+swift package --package-path "$stage" --scratch-path "$work/build" generate-manual \
+    --date "$(date -u -d "@$epoch" +%Y-%m-%d)" >"$work/build.log" 2>&1 \
+    || { tail -50 "$work/build.log" >&2; die "generate-manual failed (whole log: $work/build.log)"; }
+[ -s "$mandir/clonectl.1" ] || die "generate-manual wrote no $mandir/clonectl.1"
+
+log "building clonectl $version ($commit) for linux-$arch with the Swift runtime linked statically"
 swift build -c release --static-swift-stdlib --product clonectl \
-    --package-path "$stage" --scratch-path "$work/build" >"$work/build.log" 2>&1 \
+    --package-path "$stage" --scratch-path "$work/build" >>"$work/build.log" 2>&1 \
     || { tail -50 "$work/build.log" >&2; die "release build failed (whole log: $work/build.log)"; }
 build_seconds=$(( $(date +%s) - start ))
 bin="$work/build/release/clonectl"
@@ -86,15 +96,7 @@ if grep -qF "$toolchain" <<<"$libs" || grep -qE 'libswift|libFoundation|lib_Foun
     die "the binary still links the Swift toolchain's libraries ($toolchain):
 $libs"
 fi
-
-# Man page and completions from swift-argument-parser's generators.
-log "generating the man page and shell completions"
-swift build -c release --package-path "$stage" --scratch-path "$work/build" --target generate-manual \
-    >>"$work/build.log" 2>&1 || die "could not build swift-argument-parser's generate-manual (log: $work/build.log)"
-mandir="$work/man" && rm -rf "$mandir" && mkdir -p "$mandir"
-"$work/build/release/generate-manual" "$bin" --date "$(date -u -d "@$epoch" +%Y-%m-%d)" --section 1 \
-    --output-directory "$mandir" >/dev/null
-[ -s "$mandir/clonectl.1" ] || die "generate-manual wrote no clonectl.1"
+"$bin" --version | grep -qF "$commit" || die "the built binary does not report commit $commit"
 
 name="clonectl-$version-linux-$arch"
 root="$work/$name"
