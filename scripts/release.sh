@@ -97,6 +97,9 @@ if grep -qF "$toolchain" <<<"$libs" || grep -qE 'libswift|libFoundation|lib_Foun
 $libs"
 fi
 "$bin" --version | grep -qF "$commit" || die "the built binary does not report commit $commit"
+# The newest glibc symbol version it needs decides the oldest host it starts on (a host with an older glibc says
+# "version GLIBC_2.xx not found").
+glibc=$(objdump -T "$bin" | grep -o 'GLIBC_2\.[0-9]*' | sort -uV | tail -1)
 
 name="clonectl-$version-linux-$arch"
 root="$work/$name"
@@ -177,10 +180,10 @@ size=$(stat -c %s "$root/bin/clonectl")
 cat >"$out/release.json" <<JSON
 {"version": "$version", "commit": "$commit", "buildDate": "$build_date", "arch": "$arch",
  "payloadManifestSHA256": "$manifest_sha", "tarball": "$name.tar.gz", "deb": $( ((deb)) && echo "\"$debfile\"" || echo null),
- "buildSeconds": $build_seconds, "binaryBytes": $size}
+ "buildSeconds": $build_seconds, "binaryBytes": $size, "glibcMinimum": "${glibc#GLIBC_}"}
 JSON
-awk -v v="$version" -v c="${commit:0:12}" -v t="$build_seconds" -v s="$size" \
-    'BEGIN { printf "release: clonectl %s (%s), built in %d s, binary %d bytes (%.1f MiB, stripped)\n", v, c, t, s, s / 1048576 }' >&2
+awk -v v="$version" -v c="${commit:0:12}" -v t="$build_seconds" -v s="$size" -v g="${glibc#GLIBC_}" \
+    'BEGIN { printf "release: clonectl %s (%s), built in %d s, binary %d bytes (%.1f MiB, stripped), needs glibc >= %s\n", v, c, t, s, s / 1048576, g }' >&2
 echo "$out/$name.tar.gz"
 ((deb)) && echo "$out/$debfile"
 exit 0
