@@ -161,14 +161,16 @@ def test_the_man_page_and_completions_come_from_the_binary(installed):
 def test_the_installed_binary_ignores_a_checkout_above_it(installed, tmp_path):
     """Copied into a folder under a checkout-like tree without share/, it must not pick up a stray ps-scripts."""
     fake = tmp_path / "trap"
-    (fake / "ps-scripts").mkdir(parents=True)
-    (fake / "ps-scripts" / "manifest.json").write_text('{"payloads": []}')
+    fake.mkdir()
+    # A complete, valid payload folder above the binary: only a search upwards would find it.
+    shutil.copytree(installed / "share" / "clonectl" / "ps-scripts", fake / "ps-scripts")
     (fake / "bin").mkdir()
     shutil.copy2(installed / "bin" / "clonectl", fake / "bin" / "clonectl")
     r = subprocess.run([str(fake / "bin" / "clonectl"), "version", "--output", "json"], capture_output=True,
                        text=True, env=no_toolchain_env(), timeout=60)
     assert r.returncode == 0, r.stderr
-    assert "error" in json.loads(r.stdout)["payloads"], r.stdout
+    payloads = json.loads(r.stdout)["payloads"]
+    assert "path" not in payloads and "share/clonectl/ps-scripts" in payloads["error"], payloads
 
 
 def test_the_deb_declares_the_system_libraries_and_runs_extracted(dist, tmp_path):
