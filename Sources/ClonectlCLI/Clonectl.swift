@@ -7,8 +7,8 @@ public struct Clonectl: AsyncParsableCommand {
         abstract: "Clone Windows EC2 instances through SSM Run Command: prep, image, Sysprep, clone, reconfigure.",
         version: BuildInfo.text,
         subcommands: [RunCommand.self, StepCommand.self, StatusCommand.self, HistoryCommand.self, ShowCommand.self,
-                      CleanupCommand.self, DoctorCommand.self, PlanCommand.self, PayloadsCommand.self, VersionCommand.self,
-                      DebugCommand.self]
+                      CleanupCommand.self, ReportCommand.self, DoctorCommand.self, PlanCommand.self, PayloadsCommand.self,
+                      VersionCommand.self, DebugCommand.self]
     )
     public init() {}
 }
