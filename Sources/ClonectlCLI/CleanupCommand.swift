@@ -7,7 +7,7 @@ import ClonectlWorkflow
 /// `clonectl cleanup RUN`: removes what a run left behind. By default the intermediate parts (the work copy, and the
 /// source image when the plan says so); with `--all`, everything the run created, newest first, including the master
 /// image and the clones.
-public struct CleanupCommand: AsyncParsableCommand {
+public struct CleanupCommand: AsyncParsableCommand, SelectsOutput {
     public static let configuration = CommandConfiguration(
         commandName: "cleanup", abstract: "Remove what a run created: the work copy (default) or everything (--all).")
 
@@ -22,6 +22,8 @@ public struct CleanupCommand: AsyncParsableCommand {
         if all && !yes { throw ValidationError("--all terminates the clones and deregisters the master image of the run; add --yes to confirm") }
     }
 
+    var outputFormat: OutputFormat { options.output }
+
     public func run() async throws {
         let controller = try Controller.open(options)
         defer { controller.close() }
@@ -29,17 +31,15 @@ public struct CleanupCommand: AsyncParsableCommand {
         let record = try ledger.run(id: runId)
         let plan: Plan
         do { plan = try PlanLoader.load(path: record.planPath) } catch {
-            throw ValidationError("the run's plan \(record.planPath) cannot be read (\(error)); cleanup needs it")
+            throw CLIFailure.failed("plan-unreadable", "the run's plan \(record.planPath) cannot be read (\(CLIFailure.describe(error))); cleanup needs it: put the plan back at that path")
         }
         let lock = "plan:\(plan.name)"
-        do { try ledger.acquireLock(lock, runId: record.id) } catch let error as LedgerError {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
-            throw ExitCodes.locked
-        }
+        try ledger.acquireLock(lock, runId: record.id)  // a LedgerError.locked leaves as exit 75
         defer { try? ledger.releaseLock(lock) }
         let state = try ledger.runState(record.id).map { try JSONDecoder().decode(RunState.self, from: Data($0.utf8)) }
             ?? RunState(sourceInstanceId: plan.source.instanceId)
-        let reporter = ConsoleReporter(quiet: options.quiet)
+        let reporter = ConsoleReporter(quiet: options.quiet, format: options.output)
+        defer { reporter.finish() }
         let steps = Workflow.steps(services: controller.services, guest: controller.guest, payloadVersions: "")
         let runner = WorkflowRunner(steps: steps, ledger: ledger, reporter: reporter)
         let context = StepContext(runId: record.id, plan: plan, ledger: ledger, reporter: reporter)
@@ -53,8 +53,12 @@ public struct CleanupCommand: AsyncParsableCommand {
             let ctx = StepContext(runId: record.id, plan: p, ledger: ledger, reporter: reporter)
             try await CleanupStep(services: controller.services).run(ctx, &s)
         }
+        reporter.finish()
         let left = try ledger.resources(runId: record.id)
-        print(left.isEmpty ? "\(record.id): nothing of this run is left" :
+        Output.success([
+            ("run", .string(record.id)), ("all", .bool(all)), ("status", .string((try? ledger.run(id: record.id).status) ?? record.status)),
+            ("left", .array(left.map { .object([("kind", .string($0.kind)), ("id", .string($0.id)), ("step", .string($0.step))]) })),
+        ], text: left.isEmpty ? "\(record.id): nothing of this run is left" :
               "\(record.id) still has: " + left.map { "\($0.kind) \($0.id)" }.joined(separator: ", "))
     }
 }

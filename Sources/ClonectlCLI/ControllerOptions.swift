@@ -10,10 +10,11 @@ public struct LedgerOptions: ParsableArguments {
     @Option(help: "The ledger file (default: $XDG_STATE_HOME/clonectl/ledger.sqlite or ~/.local/state/clonectl/ledger.sqlite).")
     public var ledger: String?
 
-    @Option(help: "Output format: text, or json (stable, for scripts).")
-    public var output: OutputFormat = .text
+    @OptionGroup public var outputOptions: OutputOptions
 
     public init() {}
+
+    public var output: OutputFormat { outputOptions.format }
 
     public func openLedger(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Ledger {
         try Ledger(path: ledger ?? Ledger.defaultPath(environment: environment))
@@ -50,6 +51,26 @@ public struct ControllerOptions: ParsableArguments {
     public func payloadStore() throws -> PayloadStore {
         try PayloadStore(root: PayloadStore.locate(explicit: payloads))
     }
+
+    /// The options that say which ledger and which AWS, as they were given, to repeat in a hint ("run ... again to
+    /// resume"): followed literally, a hint without them would use another ledger or region.
+    public var repeatedArguments: [String] {
+        var args: [String] = []
+        if let v = store.ledger { args += ["--ledger", v] }
+        if let v = aws.profile { args += ["--profile", v] }
+        if let v = aws.region { args += ["--region", v] }
+        if let v = aws.endpointURL { args += ["--endpoint-url", v] }
+        if let v = payloads { args += ["--payloads", v] }
+        return args
+    }
+}
+
+/// A command line as an operator would type it: words with shell-special characters in single quotes.
+func shellCommand(_ words: [String]) -> String {
+    words.map { w in
+        let plain = !w.isEmpty && w.allSatisfy { $0.isLetter || $0.isNumber || "-_./:=@,+%".contains($0) }
+        return plain ? w : "'" + w.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }.joined(separator: " ")
 }
 
 /// Everything a command needs to act on instances, opened together and closed together.
@@ -92,12 +113,4 @@ struct Controller {
         session.shutdown()
         ledger.close()
     }
-}
-
-/// Exit codes, documented in the README.
-enum ExitCodes {
-    static let failed = ExitCode(1)
-    static let planInvalid = ExitCode(65)
-    static let locked = ExitCode(75)
-    static let interrupted = ExitCode(130)
 }

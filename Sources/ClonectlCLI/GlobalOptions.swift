@@ -22,12 +22,9 @@ public struct AWSOptions: ParsableArguments {
 
     /// Resolves flags, environment and shared files into settings; configuration errors read as what to fix.
     public func settings(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AWSSettings {
-        do {
-            return try AWSSettings.resolve(ExplicitSettings(profile: profile, region: region, endpointURL: endpointURL),
-                                           environment: environment)
-        } catch let error as AWSConfigError {
-            throw ValidationError(error.description)
-        }
+        // An AWSConfigError goes up as it is: a configuration error (exit 78), not a usage error.
+        try AWSSettings.resolve(ExplicitSettings(profile: profile, region: region, endpointURL: endpointURL),
+                                environment: environment)
     }
 
     /// An observer printing one line per AWS response or retry to standard error, when -v is given.
@@ -54,9 +51,4 @@ public struct AWSOptions: ParsableArguments {
     static func milliseconds(_ d: Duration) -> Int64 {
         d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
     }
-}
-
-/// `--output text|json`: json is stable, for scripts.
-public enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
-    case text, json
 }

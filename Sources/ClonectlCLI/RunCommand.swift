@@ -6,7 +6,7 @@ import ClonectlPlan
 import ClonectlWorkflow
 
 /// `clonectl run PLAN`: the whole procedure, resumable. A second `run` of the same plan continues its unfinished run.
-public struct RunCommand: AsyncParsableCommand {
+public struct RunCommand: AsyncParsableCommand, SelectsOutput {
     public static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run (or resume) the clone workflow of a plan.",
@@ -36,17 +36,17 @@ public struct RunCommand: AsyncParsableCommand {
         }
     }
 
+    var outputFormat: OutputFormat { options.output }
+
     public func run() async throws {
-        let plan: Plan
-        do { plan = try PlanLoader.load(path: self.plan) } catch let error as PlanError {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
-            throw ExitCodes.planInvalid
-        }
+        let began = ContinuousClock.now
+        let plan = try PlanLoader.load(path: self.plan)  // a PlanError leaves as exit 65 with every problem
         let planSha = Hex.encode(Crypto.sha256((try? Data(contentsOf: URL(fileURLWithPath: self.plan))) ?? Data()))
         let controller = try Controller.open(options)
         defer { controller.close() }
         let ledger = controller.ledger
-        let reporter = ConsoleReporter(quiet: options.quiet)
+        let reporter = ConsoleReporter(quiet: options.quiet, format: options.output)
+        defer { reporter.finish() }
         // The lineage tag on the master image: which payload versions this checkout ships.
         let payloadVersions = Set(controller.store.manifest.payloads.map(\.version)).sorted().joined(separator: ",")
         let runner = WorkflowRunner(
@@ -64,18 +64,23 @@ public struct RunCommand: AsyncParsableCommand {
             let existing = try ledger.unfinishedRun(planName: plan.name)
             let record = existing ?? RunRecord(id: "(new run)", planName: plan.name, planPath: self.plan, planSha256: planSha,
                                                status: "dry-run", createdAt: "", updatedAt: "", finishedAt: nil)
-            print(existing.map { "Dry run: would resume \($0.id)" } ?? "Dry run: would start a new run of \(plan.name)")
+            let heading = existing.map { "Dry run: would resume \($0.id)" } ?? "Dry run: would start a new run of \(plan.name)"
+            if !Output.isJSON { Console.out(heading) }
             try await runner.execute(run: record, plan: plan, options: runOptions)
+            reporter.finish()
+            Output.success([
+                ("dryRun", .bool(true)), ("plan", .string(plan.name)), ("resumes", .text(existing?.id)),
+                ("steps", .array(reporter.dryRun.map { step, lines in
+                    .object([("name", .string(step.rawValue)), ("actions", .strings(lines))])
+                })),
+            ], text: "")
             return
         }
 
         let locks = ["plan:\(plan.name)", "instance:\(plan.source.instanceId)"]
         for name in locks {
             if breakLock { try ledger.breakLock(name) }
-            do { try ledger.acquireLock(name, runId: nil) } catch let error as LedgerError {
-                FileHandle.standardError.write(Data("\(error)\n".utf8))
-                throw ExitCodes.locked
-            }
+            try ledger.acquireLock(name, runId: nil)  // a LedgerError.locked leaves as exit 75
         }
         defer { for name in locks { try? ledger.releaseLock(name) } }
 
@@ -84,14 +89,14 @@ public struct RunCommand: AsyncParsableCommand {
         let resumable = try rerun.isEmpty ? ledger.unfinishedRun(planName: plan.name) : ledger.latestRun(planName: plan.name)
         if !new, let unfinished = resumable {
             if unfinished.planSha256 != planSha {
-                FileHandle.standardError.write(Data("note: \(self.plan) changed since \(unfinished.id) started; resuming with the new plan\n".utf8))
+                Console.err("note: \(self.plan) changed since \(unfinished.id) started; resuming with the new plan")
             }
             try ledger.setRunStatus(unfinished.id, "running")
             run = unfinished
-            if !options.quiet { print("Resuming \(run.id) of plan \(plan.name)") }
+            if !options.quiet { Console.err("Resuming \(run.id) of plan \(plan.name)") }
         } else {
             run = try ledger.createRun(planName: plan.name, planPath: self.plan, planSha256: planSha)
-            if !options.quiet { print("Started \(run.id) of plan \(plan.name); ledger \(ledger.path)") }
+            if !options.quiet { Console.err("Started \(run.id) of plan \(plan.name); ledger \(ledger.path)") }
         }
         try ledger.event(runId: run.id, "run started by \(Ledger.currentOwner())")
 
@@ -101,13 +106,22 @@ public struct RunCommand: AsyncParsableCommand {
                 try await runner.execute(run: run, plan: plan, options: finalOptions)
             }
         }
+        reporter.finish()
+        let record = (try? ledger.run(id: run.id)) ?? run
+        let state = try? ledger.runState(run.id).map { try JSONDecoder().decode(RunState.self, from: Data($0.utf8)) }
+        let recap = RunRecap.load(run: record, state: state ?? nil, ledger: ledger, wall: ContinuousClock.now - began)
         switch outcome {
-        case .success(let state):
-            RunSummary.print(run: try ledger.run(id: run.id), state: state, ledger: ledger, format: options.output)
+        case .success:
+            Output.success(recap.json, text: recap.text)
         case .failure(let error):
-            let status = (try? ledger.run(id: run.id).status) ?? "failed"
-            FileHandle.standardError.write(Data("\(run.id) \(status): \(error)\nRun `clonectl run \(self.plan)` again to resume; `clonectl status \(run.id)` shows where it stands.\n".utf8))
-            throw error is CancellationError ? ExitCodes.interrupted : ExitCodes.failed
+            let interrupted = error is CancellationError
+            let again = shellCommand(["clonectl", "run", self.plan] + options.repeatedArguments)
+            let status = shellCommand(["clonectl", "status", run.id] + (options.store.ledger.map { ["--ledger", $0] } ?? []))
+            throw CLIFailure(code: interrupted ? "interrupted" : "run-failed",
+                             message: "\(run.id) \(record.status): \(CLIFailure.describe(error))\n"
+                                + "Run `\(again)` again to resume; `\(status)` shows where it stands.",
+                             exitCode: interrupted ? CLIFailure.Exit.interrupted : CLIFailure.Exit.failed,
+                             result: recap.json, text: recap.text)
         }
     }
 }

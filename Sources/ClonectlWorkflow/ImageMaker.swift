@@ -37,8 +37,10 @@ struct ImageMaker: Sendable {
         }
         guard let imageId else { throw WorkflowError.invariant("no image id after create") }
         try remember(imageId)
-        let image = try await ec2.waitForImageAvailable(imageId, configuration: services.waits.image) { state in
-            context.progress(step, "\(imageId): \(state)")
+        let image = try await context.waiting(step, for: "\(role) image \(imageId) to be available", limit: services.waits.image.timeout) {
+            try await ec2.waitForImageAvailable(imageId, configuration: services.waits.image) { state in
+                context.progress(step, "\(imageId): \(state)")
+            }
         }
         for snapshot in image.snapshotIds {
             try context.ledger.recordResource(runId: context.runId, kind: "snapshot", id: snapshot, step: step.rawValue)

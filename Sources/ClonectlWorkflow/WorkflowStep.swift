@@ -39,6 +39,17 @@ public struct StepContext: Sendable {
         reporter.report(.progress(step, message))
         try? ledger.event(runId: runId, step: step.rawValue, message)
     }
+
+    /// Runs `body`, a wait of up to `limit`, telling the reporter what it waits for ("i-... to stop after Sysprep")
+    /// so the operator sees the time against the limit instead of a frozen line.
+    public func waiting<T>(_ step: StepName, for what: String, limit: Duration?,
+                           _ body: () async throws -> T) async throws -> T {
+        reporter.report(.waitStarted(step, what, limit))
+        try? ledger.event(runId: runId, step: step.rawValue,
+                          "waiting for \(what)\(limit.map { " (at most \(WaitText.limit($0)))" } ?? "")")
+        defer { reporter.report(.waitEnded(step)) }
+        return try await body()
+    }
 }
 
 enum RunStateCoding {
@@ -63,6 +74,25 @@ public enum WorkflowEvent: Sendable {
     case dryRun(StepName, [String])
     case cleanupStarted(StepName)
     case cleanupFailed(StepName, String)
+    /// A wait began: what for, and the most it may take (nil: no limit of its own).
+    case waitStarted(StepName, String, Duration?)
+    case waitEnded(StepName)
+}
+
+/// Durations as operators read them in a wait line: "45m", "2h", "90s", "3m12s".
+public enum WaitText {
+    public static func limit(_ d: Duration) -> String {
+        let s = Int(d.components.seconds)
+        if s >= 3600, s % 3600 == 0 { return "\(s / 3600)h" }
+        if s >= 60, s % 60 == 0 { return "\(s / 60)m" }
+        return elapsed(d)
+    }
+
+    public static func elapsed(_ d: Duration) -> String {
+        let s = max(0, Int(d.components.seconds))
+        if s >= 3600 { return "\(s / 3600)h\(String(format: "%02d", (s % 3600) / 60))m\(String(format: "%02d", s % 60))s" }
+        return s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
+    }
 }
 
 public protocol WorkflowReporter: Sendable {

@@ -1,11 +1,11 @@
 import ArgumentParser
 import ClonectlCLI
 
-// The entry point: one malloc arena (see MemoryTuning), then AsyncParsableCommand's `main()`.
+// The entry point: one malloc arena (see MemoryTuning), then the CLI (CLIMain: parse, run, one way out for every result and error).
 @main
 enum Entry {
     static func main() async {
         MemoryTuning.useOneArena()
-        await Clonectl.main()
+        await CLIMain.main()
     }
 }

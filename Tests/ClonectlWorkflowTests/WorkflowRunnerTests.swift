@@ -25,6 +25,8 @@ final class Recorder: WorkflowReporter, Sendable {
         case .dryRun(let s, let lines): text = "dry \(s.rawValue) \(lines.count)"
         case .cleanupStarted(let s): text = "cleanup \(s.rawValue)"
         case .cleanupFailed(let s, _): text = "cleanup-failed \(s.rawValue)"
+        case .waitStarted(let s, let what, _): text = "wait \(s.rawValue) \(what)"
+        case .waitEnded(let s): text = "wait-end \(s.rawValue)"
         }
         events.withLock { $0.append(text) }
     }

@@ -99,7 +99,8 @@ import TestSupport
         let w = try Self.world()
         let r = try w.run(["run", w.plan.path, "--output", "json"])
         #expect(r.status == 0, "stdout: \(r.stdout)\nstderr: \(r.stderr)")
-        let summary = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.split(separator: "\n").last.map(String.init)?.utf8 ?? "".utf8)) as? [String: Any])
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any],
+                                   "stdout is one JSON document: \(r.stdout)")
         #expect(summary["status"] as? String == "succeeded")
         let clones = try #require(summary["clones"] as? [String: String])
         #expect(clones.count == 2)
@@ -117,7 +118,7 @@ import TestSupport
         let again = try w.run(["step", "verify", "--instance", clone, "--param", "ExpectedHostName=APP02"])
         #expect(again.status == 0, "stderr: \(again.stderr)")
         let history = try w.run(["history", "--instance", clone, "--output", "json"])
-        let rows = try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [[String: Any]] ?? []
+        let rows = (try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [String: Any])?["history"] as? [[String: Any]] ?? []
         #expect(rows.filter { ($0["payload"] as? String)?.hasPrefix("verify@") == true }.count == 2)
         #expect(rows.allSatisfy { $0["verdict"] as? String == "verified" })
 
