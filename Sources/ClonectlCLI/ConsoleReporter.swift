@@ -35,10 +35,14 @@ final class ConsoleReporter: WorkflowReporter, @unchecked Sendable {
     private var lastSecond = -1
     private var timer: DispatchSourceTimer?
     private(set) var dryRun: [(StepName, [String])] = []
+    /// Where progress text goes: standard error (tests give their own).
+    private let sink: @Sendable (String) -> Void
 
     init(quiet: Bool, format: OutputFormat = .text, environment: [String: String] = ProcessInfo.processInfo.environment,
-         tick: Duration = .milliseconds(100), heartbeat: Duration = .seconds(60)) {
-        let tty = Console.isTerminal(.err)
+         tick: Duration = .milliseconds(100), heartbeat: Duration = .seconds(60), terminal: Bool? = nil,
+         sink: @escaping @Sendable (String) -> Void = { Console.write($0, to: .err) }) {
+        let tty = terminal ?? Console.isTerminal(.err)
+        self.sink = sink
         live = tty && !quiet
         color = tty && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb"
         self.quiet = quiet
@@ -55,7 +59,7 @@ final class ConsoleReporter: WorkflowReporter, @unchecked Sendable {
         lock.withLock {
             timer?.cancel()
             timer = nil
-            if live, current != nil { Console.write("\n", to: .err) }
+            if live, current != nil { sink("\n") }
             current = nil
         }
     }
@@ -146,7 +150,7 @@ final class ConsoleReporter: WorkflowReporter, @unchecked Sendable {
             body += text
         }
         let width = max(20, Console.columns(.err) - 1)
-        Console.write("\r\u{1B}[2K" + String(body.prefix(width)), to: .err)
+        sink("\r\u{1B}[2K" + String(body.prefix(width)))
         lastDraw = .now
         lastSecond = Int(elapsed.components.seconds)
         dirty = false
@@ -160,7 +164,7 @@ final class ConsoleReporter: WorkflowReporter, @unchecked Sendable {
     private func final(_ step: StepName, _ message: String, force: Bool = false) {
         if quiet && !force { return }
         if live {
-            Console.write("\r\u{1B}[2K[\(step.rawValue)] \(message)\n", to: .err)
+            sink("\r\u{1B}[2K[\(step.rawValue)] \(message)\n")
             if step == current { current = nil; wait = nil }
         } else {
             line(step, message, force: force)
@@ -170,7 +174,7 @@ final class ConsoleReporter: WorkflowReporter, @unchecked Sendable {
 
     private func line(_ step: StepName, _ message: String, force: Bool = false) {
         if quiet && !force { return }
-        Console.err("\(Self.stamp()) \(step.rawValue): \(message)")
+        sink("\(Self.stamp()) \(step.rawValue): \(message)\n")
     }
 
     private func paint(_ s: String, _ code: Int) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
