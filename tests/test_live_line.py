@@ -107,6 +107,7 @@ def test_the_live_line_ticks_through_a_long_wait_and_names_it_and_its_limit(slow
     # When the ticks came: no gap of more than a second and a bit while the wait lasted.
     times = [t for t, c in chunks if b"waiting for source image" in c]
     gaps = [b - a for a, b in zip(times, times[1:])]
-    assert times and max(gaps) < 1.5, f"gaps between redraws: {gaps}"
+    # (2 s, not 1: on a loaded machine a timer tick may come late; the consecutive seconds above are the real check)
+    assert times and max(gaps) < 2.0, f"gaps between redraws: {gaps}"
     # Standard output is a pipe: the recap, with no terminal control characters.
     assert "RECAP" in out and "image-source" in out and "\x1b" not in out, out

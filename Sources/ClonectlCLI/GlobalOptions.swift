@@ -44,7 +44,7 @@ public struct AWSOptions: ParsableArguments {
             case .failed:
                 line = "aws: \(event.service) \(event.operation) gave up after \(event.attempt) attempt(s): \(event.errorCode ?? "?")"
             }
-            FileHandle.standardError.write(Data((line + "\n").utf8))
+            Console.err(line)
         }
     }
 

@@ -121,11 +121,11 @@ struct RunRecap {
         }
         if !instances.isEmpty {
             lines.append("RECAP (guest steps; ok counts the changed ones too)")
-            let labels = instances.map { "\($0.role) \($0.id)" }
-            let w = (labels.map(\.count).max() ?? 0) + 2
+            let labels = instances.map { "\($0.role) \($0.id):" }
+            let w = (labels.map(\.count).max() ?? 0) + 1
             for (label, i) in zip(labels, instances) {
                 var line = "  " + label.padding(toLength: w, withPad: " ", startingAt: 0)
-                    + ": ok=\(i.ok) changed=\(i.changed) failed=\(i.failed) reboots=\(i.reboots)"
+                    + "ok=\(i.ok) changed=\(i.changed) failed=\(i.failed) reboots=\(i.reboots)"
                 if i.running > 0 { line += " unfinished=\(i.running)" }
                 lines.append(line)
             }
