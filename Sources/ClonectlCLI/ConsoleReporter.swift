@@ -85,7 +85,10 @@ final class ConsoleReporter: WorkflowReporter, @unchecked Sendable {
                     dirty = true
                     // Within the redraw interval the newest text waits for the next tick; it is not lost.
                     if ContinuousClock.now - lastDraw >= tick { draw() }
-                } else if !live {
+                } else if live {
+                    // No live line of its own (a cleanup outside a step): a line that stays.
+                    final(s, m)
+                } else {
                     line(s, m)
                 }
             case .waitStarted(let s, let what, let limit):

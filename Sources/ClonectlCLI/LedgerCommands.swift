@@ -36,6 +36,10 @@ public struct StatusCommand: ParsableCommand, SelectsOutput {
         }).split(separator: "\n").map { "  " + $0 }
         for res in resources { text.append("  \(res.kind) \(res.id) (\(res.step))\(res.deletedAt.map { ", deleted \($0)" } ?? "")") }
         for e in events.suffix(10) { text.append("  \(e.at) \(e.level) \(e.step ?? "-"): \(e.message)") }
+        // The same recap as at the end of the run: per instance, its guest steps ok/changed/failed and reboots.
+        let state = try? l.runState(id).map { try JSONDecoder().decode(RunState.self, from: Data($0.utf8)) }
+        let recap = RunRecap.load(run: r, state: state ?? nil, ledger: l, wall: .zero)
+        text += recap.recapLines
         Output.success([
             ("run", .string(r.id)), ("plan", .string(r.planName)), ("planPath", .string(r.planPath)), ("status", .string(r.status)),
             ("created", .string(r.createdAt)), ("finished", .text(r.finishedAt)),
@@ -52,6 +56,7 @@ public struct StatusCommand: ParsableCommand, SelectsOutput {
             ("events", .array(events.suffix(50).map { e in
                 .object([("at", .string(e.at)), ("level", .string(e.level)), ("step", .text(e.step)), ("message", .string(e.message))])
             })),
+            ("recap", recap.recapJSON),
         ], text: text.joined(separator: "\n"))
     }
 }

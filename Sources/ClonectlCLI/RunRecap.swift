@@ -94,11 +94,7 @@ struct RunRecap {
                 o.set("error", ifPresent: s.error.map(JSONValue.string))
                 return o.value
             })),
-            ("recap", .array(instances.map { i in
-                .object([("instance", .string(i.id)), ("role", .string(i.role)), ("ok", .int(Int64(i.ok))),
-                         ("changed", .int(Int64(i.changed))), ("failed", .int(Int64(i.failed))),
-                         ("reboots", .int(Int64(i.reboots))), ("running", .int(Int64(i.running)))])
-            })),
+            ("recap", recapJSON),
         ]
         members.append(("sourceImageId", .text(state?.sourceImageId)))
         members.append(("workCopyInstanceId", .text(state?.workCopyInstanceId)))
@@ -119,19 +115,33 @@ struct RunRecap {
             lines.append("  " + s.name.padding(toLength: width, withPad: " ", startingAt: 0)
                          + s.status.padding(toLength: 12, withPad: " ", startingAt: 0) + (s.seconds.map(Self.human) ?? "-"))
         }
-        if !instances.isEmpty {
-            lines.append("RECAP (guest steps; ok counts the changed ones too)")
-            let labels = instances.map { "\($0.role) \($0.id):" }
-            let w = (labels.map(\.count).max() ?? 0) + 1
-            for (label, i) in zip(labels, instances) {
-                var line = "  " + label.padding(toLength: w, withPad: " ", startingAt: 0)
-                    + "ok=\(i.ok) changed=\(i.changed) failed=\(i.failed) reboots=\(i.reboots)"
-                if i.running > 0 { line += " unfinished=\(i.running)" }
-                lines.append(line)
-            }
-        }
+        lines += recapLines
         lines.append("  ledger         \(ledgerPath)")
         return lines.joined(separator: "\n")
+    }
+
+    /// The RECAP block: one line per instance, as Ansible's PLAY RECAP.
+    var recapLines: [String] {
+        guard !instances.isEmpty else { return [] }
+        var lines = ["RECAP (guest steps; ok counts the changed ones too)"]
+        let labels = instances.map { "\($0.role) \($0.id):" }
+        let w = (labels.map(\.count).max() ?? 0) + 1
+        for (label, i) in zip(labels, instances) {
+            var line = "  " + label.padding(toLength: w, withPad: " ", startingAt: 0)
+                + "ok=\(i.ok) changed=\(i.changed) failed=\(i.failed) reboots=\(i.reboots)"
+            if i.running > 0 { line += " unfinished=\(i.running)" }
+            lines.append(line)
+        }
+        return lines
+    }
+
+    /// The recap's instances as JSON.
+    var recapJSON: JSONValue {
+        .array(instances.map { i in
+            .object([("instance", .string(i.id)), ("role", .string(i.role)), ("ok", .int(Int64(i.ok))),
+                     ("changed", .int(Int64(i.changed))), ("failed", .int(Int64(i.failed))),
+                     ("reboots", .int(Int64(i.reboots))), ("running", .int(Int64(i.running)))])
+        })
     }
 
     static func human(_ seconds: Double) -> String {

@@ -47,6 +47,9 @@ import ClonectlWorkflow
         reporter.report(.stepSucceeded(.imageSource, .seconds(1)))
         reporter.finish()
         #expect(screen.all.last?.contains("[image-source] done in 1s") == true)
+        // Progress of a step without a live line (cleanup outside a step) stays on screen as a line of its own.
+        reporter.report(.progress(.cleanup, "terminated the work copy i-0abc"))
+        #expect(screen.all.last == "\r\u{1B}[2K[cleanup] terminated the work copy i-0abc\n")
     }
 
     @Test func piped_OneLinePerEventAndAWaitSaysItsLimit() async throws {

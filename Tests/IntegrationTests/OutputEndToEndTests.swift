@@ -97,7 +97,9 @@ import TestSupport
         #expect(table.stdout.split(separator: "\n").contains { $0.contains("hostname@") && $0.contains(" changed ") })
 
         // 5. Every other command on this run: status, show, step (ok and failing), doctor, dry run, cleanup.
-        _ = try Self.document(try w.run(["status", runId, "--output", "json"]), "status RUN")
+        let status = try Self.document(try w.run(["status", runId, "--output", "json"]), "status RUN")
+        #expect((status["recap"] as? [[String: Any]])?.filter { $0["reboots"] as? Int == 1 }.count == 2,
+                "status RUN has the run's recap: \(status["recap"] ?? "-")")
         _ = try Self.document(try w.run(["status", "--output", "json"]), "status")
         let command = try #require(hostname.first?["command"] as? String)
         let shown = try Self.document(try w.run(["show", command, "--output", "json"]), "show")
