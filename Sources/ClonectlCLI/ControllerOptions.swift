@@ -81,8 +81,10 @@ struct Controller {
     let services: StepServices
     let guest: GuestRunner
 
-    static func open(_ options: ControllerOptions) throws -> Controller {
-        let settings = try options.aws.settings()
+    /// `plan`: the plan acted on, whose `region:` then beats the environment and the profile (PlanRegion).
+    static func open(_ options: ControllerOptions, plan: (region: String?, file: String)? = nil) throws -> Controller {
+        let settings = try plan.map { try options.aws.settings(planRegion: $0.region, planFile: $0.file) }
+            ?? options.aws.settings()
         let ledger = try options.openLedger()
         let store = try options.payloadStore()
         let session = try AWSSession(settings: settings, observer: options.aws.observer)

@@ -33,7 +33,9 @@ public struct DoctorCommand: AsyncParsableCommand, SelectsOutput {
         // A configuration problem is one failed check among the others, not the end of the checks.
         var settings: AWSSettings?
         do {
-            let s = try options.aws.settings()
+            // A plan's region: is the region its runs use (PlanRegion), so doctor checks that one.
+            let s = try plan.map { try options.aws.settings(planRegion: (try? PlanLoader.load(path: $0))?.region, planFile: $0) }
+                ?? options.aws.settings()
             settings = s
             report.add(.ok, "region", "\(s.region)")
         } catch {
@@ -89,9 +91,7 @@ public struct DoctorCommand: AsyncParsableCommand, SelectsOutput {
         }
         let failed = report.checks.filter { $0.status == .fail }
         let members: [(String, JSONValue)] = [
-            ("checks", .array(report.checks.map { c in
-                .object([("name", .string(c.name)), ("status", .string(c.status.rawValue)), ("detail", .string(c.detail))])
-            })),
+            ("checks", report.json),
             ("problems", .int(Int64(failed.count))),
         ]
         guard failed.isEmpty else {
@@ -135,6 +135,10 @@ final class DoctorReport {
         var config = false
     }
     private(set) var checks: [Check] = []
+
+    var json: JSONValue {
+        .array(checks.map { .object([("name", .string($0.name)), ("status", .string($0.status.rawValue)), ("detail", .string($0.detail))]) })
+    }
 
     func add(_ status: Status, _ name: String, _ detail: String, config: Bool = false) {
         checks.append(Check(status: status, name: name, detail: detail, config: config))

@@ -63,8 +63,17 @@ public struct PayloadsRenderCommand: ParsableCommand, SelectsOutput {
     }
 
     public func run() throws {
-        let command = try LoaderBuilder.build(store: try payloads.store(), reference: reference,
-                                              params: try parsedParams(), nonce: nonce)
+        let store = try payloads.store()
+        let params = try parsedParams()
+        let problems = try ParameterCheck.problems(store: store, reference: reference, params: params)
+        guard problems.isEmpty else {
+            throw CLIFailure(code: "parameters", message: "parameters refused, nothing rendered:\n"
+                                + problems.map { "  \($0)" }.joined(separator: "\n")
+                                + "\n  (`clonectl payloads show \(reference)` lists its parameters)",
+                             exitCode: CLIFailure.Exit.usage,
+                             details: [("problems", .strings(problems.map { "\($0)" }))])
+        }
+        let command = try LoaderBuilder.build(store: store, reference: reference, params: params, nonce: nonce)
         let r = command.record
         Output.success([
             ("payload", .string(r.payload)), ("version", .string(r.version)), ("loaderVersion", .string(r.loaderVersion)),

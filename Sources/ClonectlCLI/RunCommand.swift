@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ClonectlCrypto
+import ClonectlAgent
 import ClonectlLedger
 import ClonectlPlan
 import ClonectlWorkflow
@@ -14,6 +15,8 @@ public struct RunCommand: AsyncParsableCommand, SelectsOutput {
             Steps, in order: \(StepName.allCases.map(\.rawValue).joined(separator: ", ")).
             A run that stopped (crash, Ctrl-C, failure) resumes where it stopped when you run the same plan again;
             nothing already created is created again and no verified guest step is repeated (unless --rerun).
+            A plan whose newest run succeeded is done: running it again changes nothing (exit 0); --new starts another
+            round. A run undone by cleanup is never resumed; --new starts another round.
             """)
 
     @Argument(help: "The plan file (YAML).") public var plan: String
@@ -22,7 +25,9 @@ public struct RunCommand: AsyncParsableCommand, SelectsOutput {
     @Option(help: "Stop after this step.") public var until: StepName?
     @Option(help: "Run this step again although it succeeded (repeatable).") public var rerun: [StepName] = []
     @Flag(help: "Print every AWS call and guest step it would make, and make none.") public var dryRun = false
-    @Flag(help: "Start a new run even if this plan has an unfinished one.") public var new = false
+    @Flag(help: "With --dry-run: also check against AWS, read-only: the plan's ids exist in the region, the source's SSM agent is Online, the permissions (as doctor checks them) and the read-only preflight payload on the source.")
+    public var check = false
+    @Flag(help: "Start a new round: a new run even if this plan's newest run finished (or is unfinished).") public var new = false
     @Option(name: .customLong("on-error"), help: "abort (keep everything, resume later) or cleanup (undo this run).")
     public var onError: WorkflowRunner.OnError = .abort
     @Flag(name: .customLong("break-lock"), help: "Take the plan's lock even if another controller seems to hold it.")
@@ -31,6 +36,7 @@ public struct RunCommand: AsyncParsableCommand, SelectsOutput {
     public init() {}
 
     public func validate() throws {
+        if check && !dryRun { throw ValidationError("--check goes with --dry-run (run --dry-run --check)") }
         if let from, let until, until < from {
             throw ValidationError("--until \(until.rawValue) comes before --from \(from.rawValue)")
         }
@@ -42,7 +48,7 @@ public struct RunCommand: AsyncParsableCommand, SelectsOutput {
         let began = ContinuousClock.now
         let plan = try PlanLoader.load(path: self.plan)  // a PlanError leaves as exit 65 with every problem
         let planSha = Hex.encode(Crypto.sha256((try? Data(contentsOf: URL(fileURLWithPath: self.plan))) ?? Data()))
-        let controller = try Controller.open(options)
+        let controller = try Controller.open(options, plan: (plan.region, self.plan))
         defer { controller.close() }
         let ledger = controller.ledger
         let reporter = ConsoleReporter(quiet: options.quiet, format: options.output)
@@ -60,21 +66,57 @@ public struct RunCommand: AsyncParsableCommand, SelectsOutput {
         runOptions.dryRun = dryRun
         runOptions.onError = onError
 
+        // Decided from the plan's newest run before anything else: a finished plan makes no AWS call at all.
+        let selection = RunSelection.decide(latest: try ledger.latestRun(planName: plan.name), new: new, rerun: !rerun.isEmpty)
+
         if dryRun {
-            let existing = try ledger.unfinishedRun(planName: plan.name)
+            var existing: RunRecord?
+            var note: String?
+            switch selection {
+            case .resume(let r): existing = r
+            case .alreadyDone, .cleaned: note = "\(selection.message ?? ""); with --new it would:"
+            case .start: break
+            }
             let record = existing ?? RunRecord(id: "(new run)", planName: plan.name, planPath: self.plan, planSha256: planSha,
                                                status: "dry-run", createdAt: "", updatedAt: "", finishedAt: nil)
             let heading = existing.map { "Dry run: would resume \($0.id)" } ?? "Dry run: would start a new run of \(plan.name)"
-            if !Output.isJSON { Console.out(heading) }
+            if !Output.isJSON {
+                if let note { Console.out("Dry run: \(note)") }
+                Console.out(heading)
+            }
             try await runner.execute(run: record, plan: plan, options: runOptions)
             reporter.finish()
-            Output.success([
+            var members: [(String, JSONValue)] = [
                 ("dryRun", .bool(true)), ("plan", .string(plan.name)), ("resumes", .text(existing?.id)),
+                ("note", .text(note)),
                 ("steps", .array(reporter.dryRun.map { step, lines in
                     .object([("name", .string(step.rawValue)), ("actions", .strings(lines))])
                 })),
-            ], text: "")
+            ]
+            if check {
+                let report = DoctorReport()
+                try await DryRunCheck.run(plan: plan, planFile: self.plan, controller: controller, report: report)
+                members.append(("checks", report.json))
+                let failed = report.checks.filter { $0.status == .fail }
+                guard failed.isEmpty else {
+                    throw CLIFailure(code: "checks-failed",
+                                     message: "\(failed.count) check(s) failed; nothing was changed: " + failed.map(\.name).joined(separator: ", "),
+                                     exitCode: CLIFailure.Exit.failed, result: members)
+                }
+            }
+            Output.success(members, text: "")
             return
+        }
+        switch selection {
+        case .alreadyDone(let r):
+            Output.success([("run", .string(r.id)), ("plan", .string(r.planName)), ("status", .string(r.status)),
+                            ("finishedAt", .string(r.finishedAt ?? r.updatedAt)), ("alreadyDone", .bool(true)),
+                            ("message", .string(selection.message ?? ""))],
+                           text: selection.message ?? "")
+            return
+        case .cleaned:
+            throw CLIFailure.failed("cleaned", selection.message ?? "the newest run of this plan was cleaned up; --new starts another round")
+        case .start, .resume: break
         }
 
         let locks = ["plan:\(plan.name)", "instance:\(plan.source.instanceId)"]
@@ -84,10 +126,29 @@ public struct RunCommand: AsyncParsableCommand, SelectsOutput {
         }
         defer { for name in locks { try? ledger.releaseLock(name) } }
 
+        // What to type to go on: the same command with the options that chose the ledger and the AWS (D6).
+        let again = shellCommand([self.plan] + options.repeatedArguments)
+        // The source carries the run's claim, which a controller with another ledger sees too: checked before a new
+        // run is even recorded, tagged once it is.
+        let claim = SourceClaim(ec2: controller.services.ec2)
+        let region = controller.session.settings.region.name
+        var resuming: RunRecord?
+        if case .resume(let r) = selection { resuming = r }
+        do {
+            try await claim.check(plan.source.instanceId, ownRunId: resuming?.id, force: breakLock)
+        } catch let held as SourceClaim.Held {
+            var text = "\(held)"
+            if let own = try? ledger.run(id: held.runId) {
+                text += "\n\(own.id) is \(own.status) in this ledger: resume it with `clonectl run \(again)` (without --new), "
+                    + "or undo it with `clonectl cleanup \(own.id) --all` first"
+            }
+            throw CLIFailure.locked(text)
+        } catch {
+            throw CLIFailure.failed("aws", "cannot start: \(CLIFailure.describe(error))\n\(AWSErrorHints.advice(for: error, region: region, plan: again))")
+        }
+
         let run: RunRecord
-        // --rerun goes back into the newest run even when it finished; otherwise the unfinished one is resumed.
-        let resumable = try rerun.isEmpty ? ledger.unfinishedRun(planName: plan.name) : ledger.latestRun(planName: plan.name)
-        if !new, let unfinished = resumable {
+        if let unfinished = resuming {
             if unfinished.planSha256 != planSha {
                 Console.err("note: \(self.plan) changed since \(unfinished.id) started; resuming with the new plan")
             }
@@ -99,6 +160,12 @@ public struct RunCommand: AsyncParsableCommand, SelectsOutput {
             if !options.quiet { Console.err("Started \(run.id) of plan \(plan.name); ledger \(ledger.path)") }
         }
         try ledger.event(runId: run.id, "run started by \(Ledger.currentOwner())")
+        do {
+            try await claim.claim(plan.source.instanceId, runId: run.id, host: Ledger.currentOwner().host)
+        } catch {
+            try? ledger.setRunStatus(run.id, "failed")
+            throw CLIFailure.failed("run-failed", "\(run.id) failed before its first step: could not tag the source \(plan.source.instanceId) (\(CLIFailure.describe(error)))\n\(AWSErrorHints.advice(for: error, region: region, plan: again))")
+        }
 
         let finalOptions = runOptions
         let outcome = await Interruptible.run { [runner, ledger] in
@@ -107,6 +174,12 @@ public struct RunCommand: AsyncParsableCommand, SelectsOutput {
             }
         }
         reporter.finish()
+        let finalStatus = (try? ledger.run(id: run.id).status) ?? "failed"
+        if finalStatus == "succeeded" || finalStatus == "cleaned" {
+            do { try await claim.release(plan.source.instanceId, runId: run.id, state: finalStatus == "succeeded" ? "done" : "cleaned") } catch {
+                Console.err("warning: could not mark the source \(plan.source.instanceId) as released (\(CLIFailure.describe(error))); its tag clonectl:state still says held")
+            }
+        }
         let record = (try? ledger.run(id: run.id)) ?? run
         let state = try? ledger.runState(run.id).map { try JSONDecoder().decode(RunState.self, from: Data($0.utf8)) }
         let recap = RunRecap.load(run: record, state: state ?? nil, ledger: ledger, wall: ContinuousClock.now - began)
@@ -115,11 +188,17 @@ public struct RunCommand: AsyncParsableCommand, SelectsOutput {
             Output.success(recap.json, text: recap.text)
         case .failure(let error):
             let interrupted = error is CancellationError
-            let again = shellCommand(["clonectl", "run", self.plan] + options.repeatedArguments)
+            let next: String
+            if interrupted {
+                next = "Run `clonectl run \(again)` again to resume"
+            } else if finalStatus == "cleaned" {
+                next = "The run was undone (--on-error cleanup); `clonectl run \(again) --new` starts another round"
+            } else {
+                next = AWSErrorHints.advice(for: error, region: region, plan: again)
+            }
             let status = shellCommand(["clonectl", "status", run.id] + (options.store.ledger.map { ["--ledger", $0] } ?? []))
             throw CLIFailure(code: interrupted ? "interrupted" : "run-failed",
-                             message: "\(run.id) \(record.status): \(CLIFailure.describe(error))\n"
-                                + "Run `\(again)` again to resume; `\(status)` shows where it stands.",
+                             message: "\(run.id) \(finalStatus): \(CLIFailure.describe(error))\n\(next); `\(status)` shows where it stands.",
                              exitCode: interrupted ? CLIFailure.Exit.interrupted : CLIFailure.Exit.failed,
                              result: recap.json, text: recap.text)
         }

@@ -63,9 +63,18 @@ public struct StepCommand: AsyncParsableCommand, SelectsOutput {
                 ? try LoaderParams.perInstance(common: common, byInstance: fleet)
                 : try LoaderParams.plain(common)
         } catch { throw CLIFailure.usage("\(error)") }
+        let reference = version.map { "\(name)@\($0)" } ?? name
+        // Checked against the payload's param() block before any AWS call: a typo fails here, not on the guest.
+        let problems = try ParameterCheck.problems(store: try options.payloadStore(), reference: reference, params: params)
+        guard problems.isEmpty else {
+            throw CLIFailure(code: "parameters", message: "parameters refused, nothing sent:\n"
+                                + problems.map { "  \($0)" }.joined(separator: "\n")
+                                + "\n  (`clonectl payloads show \(reference)` lists its parameters)",
+                             exitCode: CLIFailure.Exit.usage,
+                             details: [("problems", .strings(problems.map { "\($0)" }))])
+        }
         let controller = try Controller.open(options)
         defer { controller.close() }
-        let reference = version.map { "\(name)@\($0)" } ?? name
         let quiet = options.quiet
         let outcomes = try await controller.guest.run(
             payload: reference, params: params, instanceIds: fleet.map(\.0), step: "step:\(name)", runId: nil,

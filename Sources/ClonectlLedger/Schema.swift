@@ -88,5 +88,24 @@ enum Schema {
             heartbeat_at TEXT NOT NULL
         );
         """,
+        // 2: a step can be 'undone': a run cleaned up (`cleanup RUN --all`, `--on-error cleanup`) keeps its steps' history
+        // but no longer counts them as succeeded, so nothing resumes it over deleted images (SQLite cannot change a
+        // CHECK constraint in place: the table is rebuilt).
+        """
+        CREATE TABLE steps_v2 (
+            run_id TEXT NOT NULL REFERENCES runs (id),
+            name TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'skipped', 'undone')),
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            error TEXT,
+            state_json TEXT,
+            PRIMARY KEY (run_id, name)
+        );
+        INSERT INTO steps_v2 (run_id, name, status, started_at, finished_at, error, state_json)
+            SELECT run_id, name, status, started_at, finished_at, error, state_json FROM steps;
+        DROP TABLE steps;
+        ALTER TABLE steps_v2 RENAME TO steps
+        """,
     ]
 }
