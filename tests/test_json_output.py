@@ -60,6 +60,13 @@ def bad_plan(tmp_path) -> Path:
     return p
 
 
+def no_region_plan(tmp_path) -> Path:
+    """The example plan without its region: line, so the usual chain (flag, environment, profile) decides."""
+    p = tmp_path / "noregion.yaml"
+    p.write_text("".join(l for l in PLAN.read_text().splitlines(keepends=True) if not l.startswith("region:")))
+    return p
+
+
 def tampered_payloads(tmp_path) -> Path:
     copy = tmp_path / "ps-scripts"
     shutil.copytree(ROOT / "ps-scripts", copy)
@@ -88,13 +95,14 @@ def cases(tmp_path, ledger):
         ("status unknown run", ["status", "run-nope", "--ledger", ledger], {}, 1, "not-found"),
         ("history", ["history", "--ledger", ledger], {}, 0, None),
         ("show unknown command", ["show", "cmd-nope", "--ledger", ledger], {}, 1, "not-found"),
-        ("run no region", ["run", str(PLAN), "--ledger", ledger], {}, 78, "config"),
+        ("run no region", ["run", str(no_region_plan(tmp_path)), "--ledger", ledger], {}, 78, "config"),
+        ("run no credentials", ["run", str(PLAN), "--ledger", ledger], {}, 78, "config"),
         ("run dry run", ["run", str(PLAN), "--dry-run", "--ledger", ledger], region, 0, None),
         ("run bad plan", ["run", str(bad_plan(tmp_path)), "--ledger", ledger], region, 65, "plan-invalid"),
         ("step no target", ["step", "verify"], region, 64, "usage"),
         ("step no region", ["step", "verify", "--instance", "i-0123456789abcdef0", "--ledger", ledger], {}, 78, "config"),
         ("cleanup unknown run", ["cleanup", "run-nope", "--ledger", ledger], region, 1, "not-found"),
-        ("cleanup all without yes", ["cleanup", "run-nope", "--all"], region, 64, "usage"),
+        ("run region conflict", ["run", str(PLAN), "--region", "eu-west-1", "--ledger", ledger], region, 64, "usage"),
         ("doctor no region", ["doctor", "--ledger", ledger], {}, 78, "config"),
         ("unknown subcommand", ["bogus"], {}, 64, "usage"),
         ("debug sigv4", ["debug", "sigv4", "--region", "us-east-1", "--service", "iam", "--access-key-id", "AKIDEXAMPLE",
@@ -143,9 +151,7 @@ def test_configuration_errors_exit_78_without_a_usage_block_and_name_the_fix(bin
         env["AWS_PROFILE"] = "prdo"
     elif setup == "broken-config":
         config.write_text("[default]\nregion = us-east-1\nthis line is wrong\n")
-    for args in (["run", str(PLAN)], ["status-free"]):
-        if args == ["status-free"]:
-            args = ["step", "verify", "--instance", "i-0123456789abcdef0"]
+    for args in (["run", str(no_region_plan(home))], ["step", "verify", "--instance", "i-0123456789abcdef0"]):
         p = subprocess.run([binary] + args + ["--ledger", str(home / "l.sqlite")], env=env, capture_output=True, timeout=60)
         err = p.stderr.decode()
         assert p.returncode == 78, f"{args}: exit {p.returncode}: {err}"

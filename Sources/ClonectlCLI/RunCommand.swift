@@ -1,4 +1,5 @@
 import ArgumentParser
+import AWSCredentials
 import Foundation
 import ClonectlCrypto
 import ClonectlAgent
@@ -143,6 +144,8 @@ public struct RunCommand: AsyncParsableCommand, SelectsOutput {
                     + "or undo it with `clonectl cleanup \(own.id) --all` first"
             }
             throw CLIFailure.locked(text)
+        } catch let error as AWSConfigError {
+            throw CLIFailure.config(error.description)  // no credentials, say: nothing to resume, exit 78
         } catch {
             throw CLIFailure.failed("aws", "cannot start: \(CLIFailure.describe(error))\n\(AWSErrorHints.advice(for: error, region: region, plan: again))")
         }
