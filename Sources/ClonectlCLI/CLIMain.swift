@@ -31,8 +31,13 @@ public enum CLIMain {
             exit(failure.exitCode)
         }
         let code = Clonectl.exitCode(for: error)
-        // Help and --version are not results: ArgumentParser prints them as it always does.
-        guard Output.isJSON, code != .success else { Clonectl.exit(withError: error) }
+        // Help and --version are not results: printed as ArgumentParser words them, through the sanitizer (an
+        // argument echoed in a parse error is not ours to print raw).
+        guard Output.isJSON, code != .success else {
+            let message = Clonectl.fullMessage(for: error)
+            if !message.isEmpty { Console.write(message + "\n", to: code == .success ? .out : .err) }
+            exit(code.rawValue)
+        }
         // A bare ExitCode carries no message: its command already said why on standard error.
         let message = error is ExitCode ? "failed with exit code \(code.rawValue)" : Clonectl.message(for: error)
         Output.failure(CLIFailure(code: code == .validationFailure ? "usage" : "failed", message: message,

@@ -9,8 +9,15 @@ import Glibc
 enum Console {
     enum Stream { case out, err }
 
-    /// Writes `text` as it is: the caller adds the line end. Unbuffered, so progress and results interleave in order.
+    /// Writes `text` through the terminal sanitizer (`TerminalText.clean`: no outside string can drive the terminal);
+    /// the caller adds the line end. Unbuffered, so progress and results interleave in order.
     static func write(_ text: String, to stream: Stream) {
+        raw(TerminalText.clean(text), to: stream)
+    }
+
+    /// Writes `text` as it is: only for text whose every outside part was already cleaned and that carries this
+    /// program's own control sequences (the live line's erase and colour codes, in ConsoleReporter).
+    static func raw(_ text: String, to stream: Stream) {
         let handle = stream == .out ? FileHandle.standardOutput : FileHandle.standardError
         handle.write(Data(text.utf8))
     }

@@ -40,7 +40,7 @@ final class ConsoleReporter: WorkflowReporter, @unchecked Sendable {
 
     init(quiet: Bool, format: OutputFormat = .text, environment: [String: String] = ProcessInfo.processInfo.environment,
          tick: Duration = .milliseconds(100), heartbeat: Duration = .seconds(60), terminal: Bool? = nil,
-         sink: @escaping @Sendable (String) -> Void = { Console.write($0, to: .err) }) {
+         sink: @escaping @Sendable (String) -> Void = { Console.raw($0, to: .err) }) {
         let tty = terminal ?? Console.isTerminal(.err)
         self.sink = sink
         live = tty && !quiet
@@ -65,6 +65,7 @@ final class ConsoleReporter: WorkflowReporter, @unchecked Sendable {
     }
 
     func report(_ event: WorkflowEvent) {
+        let event = Self.cleaned(event)
         lock.withLock {
             switch event {
             case .stepStarted(let s):
@@ -111,6 +112,22 @@ final class ConsoleReporter: WorkflowReporter, @unchecked Sendable {
             case .cleanupFailed(let s, let why):
                 final(s, paint("cleanup failed", 31) + ": \(why)", force: true)
             }
+        }
+    }
+
+    /// The event with every outside string (guest text, AWS messages, ids) through the terminal sanitizer, before
+    /// this reporter adds its own control sequences (erase line, colour).
+    static func cleaned(_ event: WorkflowEvent) -> WorkflowEvent {
+        let c = TerminalText.clean
+        switch event {
+        case .stepStarted, .stepSucceeded, .waitEnded: return event
+        case .stepSkipped(let s, let why): return .stepSkipped(s, c(why))
+        case .stepFailed(let s, let why): return .stepFailed(s, c(why))
+        case .progress(let s, let m): return .progress(s, c(m))
+        case .dryRun(let s, let lines): return .dryRun(s, lines.map(c))
+        case .cleanupStarted: return event
+        case .cleanupFailed(let s, let why): return .cleanupFailed(s, c(why))
+        case .waitStarted(let s, let what, let limit): return .waitStarted(s, c(what), limit)
         }
     }
 

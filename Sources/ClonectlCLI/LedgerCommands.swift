@@ -14,7 +14,7 @@ public struct StatusCommand: ParsableCommand, SelectsOutput {
     var outputFormat: OutputFormat { store.output }
 
     public func run() throws {
-        let l = try store.openLedger()
+        let l = try store.openLedger(forReading: true)
         defer { l.close() }
         guard let id = runId else {
             let runs = try l.runs()
@@ -74,7 +74,7 @@ public struct HistoryCommand: ParsableCommand, SelectsOutput {
     var outputFormat: OutputFormat { store.output }
 
     public func run() throws {
-        let l = try store.openLedger()
+        let l = try store.openLedger(forReading: true)
         defer { l.close() }
         let rows = try l.history(instanceId: instance, step: step, runId: runId)
         let results = rows.map { GuestResult.of($0.1, command: $0.0) }
@@ -103,7 +103,7 @@ public struct ShowCommand: ParsableCommand, SelectsOutput {
     var outputFormat: OutputFormat { store.output }
 
     public func run() throws {
-        let l = try store.openLedger()
+        let l = try store.openLedger(forReading: true)
         defer { l.close() }
         let c = try l.command(id: commandId)
         let invocations = try l.invocations(commandId: commandId)
