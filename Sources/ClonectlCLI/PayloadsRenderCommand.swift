@@ -65,14 +65,8 @@ public struct PayloadsRenderCommand: ParsableCommand, SelectsOutput {
     public func run() throws {
         let store = try payloads.store()
         let params = try parsedParams()
-        let problems = try ParameterCheck.problems(store: store, reference: reference, params: params)
-        guard problems.isEmpty else {
-            throw CLIFailure(code: "parameters", message: "parameters refused, nothing rendered:\n"
-                                + problems.map { "  \($0)" }.joined(separator: "\n")
-                                + "\n  (`clonectl payloads show \(reference)` lists its parameters)",
-                             exitCode: CLIFailure.Exit.usage,
-                             details: [("problems", .strings(problems.map { "\($0)" }))])
-        }
+        try ParameterRefusal.refuse(try ParameterRefusal.problems(store: store, reference: reference, params: params),
+                                    reference: reference, what: "nothing rendered")
         let command = try LoaderBuilder.build(store: store, reference: reference, params: params, nonce: nonce)
         let r = command.record
         Output.success([

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AWSCore
 import Foundation
 import ClonectlAgent
 import ClonectlPlan
@@ -65,22 +66,24 @@ public struct StepCommand: AsyncParsableCommand, SelectsOutput {
         } catch { throw CLIFailure.usage("\(error)") }
         let reference = version.map { "\(name)@\($0)" } ?? name
         // Checked against the payload's param() block before any AWS call: a typo fails here, not on the guest.
-        let problems = try ParameterCheck.problems(store: try options.payloadStore(), reference: reference, params: params)
-        guard problems.isEmpty else {
-            throw CLIFailure(code: "parameters", message: "parameters refused, nothing sent:\n"
-                                + problems.map { "  \($0)" }.joined(separator: "\n")
-                                + "\n  (`clonectl payloads show \(reference)` lists its parameters)",
-                             exitCode: CLIFailure.Exit.usage,
-                             details: [("problems", .strings(problems.map { "\($0)" }))])
-        }
+        try ParameterRefusal.refuse(try ParameterRefusal.problems(store: try options.payloadStore(), reference: reference, params: params),
+                                    reference: reference, what: "nothing sent")
         let controller = try Controller.open(options)
         defer { controller.close() }
         let quiet = options.quiet
-        let outcomes = try await controller.guest.run(
-            payload: reference, params: params, instanceIds: fleet.map(\.0), step: "step:\(name)", runId: nil,
-            reuse: false, rateControl: RateControl(maxConcurrency: maxConcurrency, maxErrors: maxErrors),
-            retainFacts: fleet.count > 1 ? [] : nil) { line in
-            if !quiet { Console.err(line) }
+        let outcomes: [GuestOutcome]
+        do {
+            outcomes = try await controller.guest.run(
+                payload: reference, params: params, instanceIds: fleet.map(\.0), step: "step:\(name)", runId: nil,
+                reuse: false, rateControl: RateControl(maxConcurrency: maxConcurrency, maxErrors: maxErrors),
+                retainFacts: fleet.count > 1 ? [] : nil) { line in
+                if !quiet { Console.err(line) }
+            }
+        } catch let error as AWSError {
+            // A wrong id, region or permission: say what to check (AWSErrorHints), not only SSM's words.
+            let hint = AWSErrorHints.hint(code: error.code, message: error.message,
+                                          region: controller.session.settings.region.name).map { "\n\($0)" } ?? ""
+            throw CLIFailure.failed("aws", "\(error)\(hint)")
         }
         var text: [String] = []
         for o in outcomes {
