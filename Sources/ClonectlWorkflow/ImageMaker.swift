@@ -36,8 +36,9 @@ struct ImageMaker: Sendable {
             }
         }
         guard let imageId else { throw WorkflowError.invariant("no image id after create") }
+        try? context.ledger.recordResourceDetail(kind: "image", id: imageId, ["name": name, "role": role])
         try remember(imageId)
-        let image = try await context.waiting(step, for: "\(role) image \(imageId) to be available", limit: services.waits.image.timeout) {
+        let image = try await context.waiting(step, "image-pending", imageId, for: "\(role) image \(imageId) to be available", limit: services.waits.image.timeout) {
             try await ec2.waitForImageAvailable(imageId, configuration: services.waits.image) { state in
                 context.progress(step, "\(imageId): \(state)")
             }

@@ -1,3 +1,4 @@
+import AWSCore
 import ClonectlLedger
 import ClonectlPlan
 import Foundation
@@ -40,15 +41,27 @@ public struct StepContext: Sendable {
         try? ledger.event(runId: runId, step: step.rawValue, message)
     }
 
-    /// Runs `body`, a wait of up to `limit`, telling the reporter what it waits for ("i-... to stop after Sysprep")
-    /// so the operator sees the time against the limit instead of a frozen line.
-    public func waiting<T>(_ step: StepName, for what: String, limit: Duration?,
-                           _ body: () async throws -> T) async throws -> T {
+    /// Runs `body`, a wait of up to `limit` on AWS (an image pending, an instance stopping, agents coming online, a
+    /// guest command). The reporter is told what it waits for ("i-... to stop after Sysprep"), so the operator sees
+    /// the time against the limit instead of a frozen line. With a `kind`, the wait is also recorded in the ledger
+    /// with its target, start, end and outcome, so the run report draws it as a wait; a ledger error never fails it.
+    @discardableResult
+    public func waiting<T>(_ step: StepName, _ kind: String? = nil, _ target: String = "", for what: String,
+                           limit: Duration?, _ body: () async throws -> T) async throws -> T {
         reporter.report(.waitStarted(step, what, limit))
         try? ledger.event(runId: runId, step: step.rawValue,
                           "waiting for \(what)\(limit.map { " (at most \(WaitText.limit($0)))" } ?? "")")
         defer { reporter.report(.waitEnded(step)) }
-        return try await body()
+        let seq = kind.flatMap { try? ledger.waitStarted(runId: runId, step: step.rawValue, kind: $0, target: target) }
+        do {
+            let value = try await body()
+            if let seq { try? ledger.waitFinished(seq, outcome: "done") }
+            return value
+        } catch {
+            let timedOut = (error as? AWSError)?.code == "WaiterTimeout"
+            if let seq { try? ledger.waitFinished(seq, outcome: timedOut ? "timeout" : "failed") }
+            throw error
+        }
     }
 }
 
