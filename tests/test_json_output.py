@@ -105,6 +105,7 @@ def cases(tmp_path, ledger):
         ("run region conflict", ["run", str(PLAN), "--region", "eu-west-1", "--ledger", ledger], region, 64, "usage"),
         ("doctor no region", ["doctor", "--ledger", ledger], {}, 78, "config"),
         ("unknown subcommand", ["bogus"], {}, 64, "usage"),
+        ("version", ["version"], {}, 0, None),
         ("debug sigv4", ["debug", "sigv4", "--region", "us-east-1", "--service", "iam", "--access-key-id", "AKIDEXAMPLE",
                          "--time", "2015-08-30T12:36:00Z"], {"AWS_SECRET_ACCESS_KEY": "s" * 40}, 0, None),
         ("debug aws-smoke no region", ["debug", "aws-smoke", "--instance", "i-0123456789abcdef0", "--yes"], {}, 78, "config"),
@@ -126,7 +127,7 @@ def test_every_command_writes_one_valid_document_on_success_and_on_failure(binar
         seen.add(doc["command"])
     # Every schema file but the common one was exercised by a real answer of the binary here or end to end.
     assert {"plan validate", "plan show", "payloads list", "payloads show", "payloads verify", "payloads render",
-            "status", "history", "show", "run", "step", "cleanup", "doctor", "debug sigv4", "clonectl"} <= seen
+            "status", "history", "show", "run", "step", "cleanup", "doctor", "debug sigv4", "version", "clonectl"} <= seen
 
 
 def test_a_bad_plan_lists_every_problem_with_its_place(binary, home, tmp_path):
