@@ -64,9 +64,15 @@ struct Controller {
         let settings = try options.aws.settings()
         let ledger = try options.openLedger()
         let store = try options.payloadStore()
-        let session = try AWSSession(settings: settings, observer: options.aws.observer)
+        // CLONECTL_HTTP_TIMEOUT_SECONDS: one HTTP attempt's limit (default 60). A SendCommand may land until then,
+        // so a resume looks for an unanswered one that long (plus 10 s) before it sends again.
+        let attemptTimeout = ProcessInfo.processInfo.environment["CLONECTL_HTTP_TIMEOUT_SECONDS"]
+            .flatMap(Double.init).flatMap { $0 > 0 ? Duration.milliseconds(Int64($0 * 1000)) : nil }
+        let session = try AWSSession(settings: settings, observer: options.aws.observer, attemptTimeout: attemptTimeout)
         var polling = GuestRunner.Polling()
+        if let attemptTimeout { polling.inFlightLimit = attemptTimeout + .seconds(10) }
         var waits = StepServices.Waits()
+        if let attemptTimeout { waits.imageInFlight = attemptTimeout + .seconds(10) }
         // Faster polling for a local AWS (the demo and tests), where everything answers in milliseconds.
         if let seconds = ProcessInfo.processInfo.environment["CLONECTL_POLL_SECONDS"].flatMap(Double.init), seconds > 0 {
             let d = Duration.milliseconds(Int64(seconds * 1000))
@@ -78,6 +84,9 @@ struct Controller {
             waits.image.maxDelay = d * 4
             waits.agentOnline.minDelay = d
             waits.agentOnline.maxDelay = d * 4
+            polling.agentOnline.minDelay = d
+            polling.agentOnline.maxDelay = d * 4
+            polling.lookInterval = min(polling.lookInterval, d * 4)
         }
         if let seconds = options.maxPollInterval {
             polling.maxDelay = .milliseconds(Int64(seconds * 1000))
