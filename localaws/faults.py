@@ -7,8 +7,12 @@ second; 1 = every call) so tests never depend on chance; `count` stops the rule 
 API kinds (checked by the front before a call is served or forwarded):
   throttle  SSM: 400 ThrottlingException "Rate exceeded"; EC2: 503 RequestLimitExceeded; others: 400 Throttling
   error5xx  SSM: 500 InternalServerError; EC2: 500 InternalError; others: 500 InternalFailure
-  drop      the connection is closed without an answer
-  slow      the answer is held back `seconds` (default 2), then served normally
+  drop        the connection is closed without an answer; the call is NOT carried out
+  slow        the call is held `seconds` (default 2) before it is carried out, then answered: it lands at the end
+              of the hold even when the client has gone (killed, timed out) meanwhile
+  lostAnswer  the call IS carried out, then the connection is closed without an answer (a lost answer)
+  lateAnswer  the call is carried out at once and its answer held `seconds` (default 2): a client killed during
+              the hold leaves a call that has landed
 Invocation kinds (checked once per invocation when the worker starts; optional "instanceId" narrows them):
   undeliverable, deliveryTimedOut, truncateOutput ("chars": keep that many), tamperEnvelope,
   agentNotBack (the agent does not return after a 3010 reboot), sysprepBlocker ("reason": text added to the guest)
@@ -20,7 +24,7 @@ import collections
 import threading
 import time
 
-API_KINDS = ("throttle", "error5xx", "drop", "slow")
+API_KINDS = ("throttle", "error5xx", "drop", "slow", "lostAnswer", "lateAnswer")
 INVOCATION_KINDS = ("undeliverable", "deliveryTimedOut", "truncateOutput", "tamperEnvelope", "agentNotBack",
                     "sysprepBlocker")
 MAX_LOG = 20000
