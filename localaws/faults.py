@@ -72,8 +72,13 @@ class Faults:
         self.throttles: dict[str, int] = {}     # answered with a throttling error (rate limit or throttle fault)
         self.rate_limited: dict[str, int] = {}  # of those, the ones the rate limiter refused
         self.total = 0
+        self.in_flight: dict[str, int] = {}  # calls held by slow / lateAnswer right now, per API
 
-    def set_rules(self, rules) -> None:
+    def hold(self, api: str, delta: int) -> None:
+        """Counts a call held by a slow or lateAnswer fault (+1 when the hold starts, -1 when it ends), so a test
+        can act while the call is in flight."""
+        with self.lock:
+            self.in_flight[api] = self.in_flight.get(api, 0) + delta(self, rules) -> None:
         if not isinstance(rules, list):
             raise FaultError('the body must be {"rules": [ ... ]}')
         clean = [_validate(r) for r in rules]
@@ -138,6 +143,7 @@ class Faults:
         with self.lock:
             return {"calls": list(self.calls) if with_calls else [], "counts": dict(self.counts),
                     "throttles": dict(self.throttles), "rateLimited": dict(self.rate_limited), "total": self.total,
+                    "inFlight": {k: v for k, v in self.in_flight.items() if v},
                     "dropped": self.total - len(self.calls), "maxLog": self.calls.maxlen}
 
     def describe(self) -> list:

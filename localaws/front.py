@@ -132,7 +132,11 @@ class FrontApp:
         after = []  # faults that strike once the call has been carried out
         for rule in self.sim.faults.api_faults(api):
             if rule["fault"] == "slow":
-                time.sleep(float(rule.get("seconds", 2)))
+                self.sim.faults.hold(api, 1)
+                try:
+                    time.sleep(float(rule.get("seconds", 2)))
+                finally:
+                    self.sim.faults.hold(api, -1)
                 slowed = "slow"
                 continue
             if rule["fault"] in ("lostAnswer", "lateAnswer"):
@@ -171,7 +175,11 @@ class FrontApp:
                         self.sim.key_accounts[key.decode()] = assumed.group(1).decode()
         for rule in after:
             if rule["fault"] == "lateAnswer":
-                time.sleep(float(rule.get("seconds", 2)))
+                self.sim.faults.hold(api, 1)
+                try:
+                    time.sleep(float(rule.get("seconds", 2)))
+                finally:
+                    self.sim.faults.hold(api, -1)
                 slowed = "lateAnswer"
             else:
                 # Carried out, answer lost: the client sees the connection close (curl 52).

@@ -70,9 +70,14 @@ struct Controller {
             .flatMap(Double.init).flatMap { $0 > 0 ? Duration.milliseconds(Int64($0 * 1000)) : nil }
         let session = try AWSSession(settings: settings, observer: options.aws.observer, attemptTimeout: attemptTimeout)
         var polling = GuestRunner.Polling()
-        if let attemptTimeout { polling.inFlightLimit = attemptTimeout + .seconds(10) }
         var waits = StepServices.Waits()
-        if let attemptTimeout { waits.imageInFlight = attemptTimeout + .seconds(10) }
+        if let attemptTimeout {
+            polling.inFlightLimit = attemptTimeout + .seconds(10)
+            waits.imageInFlight = attemptTimeout + .seconds(10)
+            // After a lost answer the attempt is over; a fifth of its limit (at most 10 s) is left for AWS's own lag.
+            polling.lostAnswerWindow = min(polling.lostAnswerWindow, attemptTimeout / 5)
+            waits.imageLostAnswer = min(waits.imageLostAnswer, attemptTimeout / 5)
+        }
         // Faster polling for a local AWS (the demo and tests), where everything answers in milliseconds.
         if let seconds = ProcessInfo.processInfo.environment["CLONECTL_POLL_SECONDS"].flatMap(Double.init), seconds > 0 {
             let d = Duration.milliseconds(Int64(seconds * 1000))
