@@ -78,7 +78,9 @@ class Faults:
         """Counts a call held by a slow or lateAnswer fault (+1 when the hold starts, -1 when it ends), so a test
         can act while the call is in flight."""
         with self.lock:
-            self.in_flight[api] = self.in_flight.get(api, 0) + delta(self, rules) -> None:
+            self.in_flight[api] = self.in_flight.get(api, 0) + delta
+
+    def set_rules(self, rules) -> None:
         if not isinstance(rules, list):
             raise FaultError('the body must be {"rules": [ ... ]}')
         clean = [_validate(r) for r in rules]
