@@ -23,9 +23,7 @@ public struct SSMClient: Sendable {
         if let c = input.comment, c.count > 100 {
             throw invalid("SendCommand", "Comment must be at most 100 characters, got \(c.count)")
         }
-        let out: SendCommandOutput = try await JSONProtocol.call(
-            client: client, targetPrefix: "AmazonSSM", operation: "SendCommand", input: input, eventualConsistency: [],
-            safety: .actsOnce, beforeAttempt: beforeAttempt)
+        let out: SendCommandOutput = try await call("SendCommand", input, safety: .actsOnce, beforeAttempt: beforeAttempt)
         return out.command
     }
 
@@ -120,10 +118,11 @@ public struct SSMClient: Sendable {
 
     private struct Empty: Decodable {}
 
-    private func call<I: Encodable, O: Decodable>(_ operation: String, _ input: I,
-                                                  eventualConsistency: Set<String> = []) async throws -> O {
+    private func call<I: Encodable, O: Decodable>(_ operation: String, _ input: I, eventualConsistency: Set<String> = [],
+                                                  safety: CallSafety = .idempotent,
+                                                  beforeAttempt: (@Sendable (Int) async throws -> Void)? = nil) async throws -> O {
         try await JSONProtocol.call(client: client, targetPrefix: "AmazonSSM", operation: operation, input: input,
-                                    eventualConsistency: eventualConsistency)
+                                    eventualConsistency: eventualConsistency, safety: safety, beforeAttempt: beforeAttempt)
     }
 
     private func invalid(_ operation: String, _ message: String) -> AWSError {
