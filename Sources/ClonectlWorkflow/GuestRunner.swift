@@ -187,10 +187,17 @@ public struct GuestRunner: Sendable {
             payloadSha256: loader.record.payloadSha256, instanceIds: group, parametersJSON: loader.record.paramsJSON,
             comment: comment, createdAt: Self.now())
         try ledger.recordIntent(intent)
-        let commandId = try await send(intent, SendCommandInput(
+        let commandId: String
+        do {
+            commandId = try await send(intent, SendCommandInput(
             instanceIds: group, parameters: ["commands": [loader.text]], comment: comment,
             timeoutSeconds: polling.deliveryTimeoutSeconds,
             maxConcurrency: rateControl.maxConcurrency, maxErrors: rateControl.maxErrors), progress: progress)
+        } catch let error as AWSError where !error.outcomeUnknown {
+            // Refused (invalid, throttled past every retry, agent gone): nothing to look for on a resume.
+            try? ledger.abandonIntent(nonce: intent.nonce)
+            throw error
+        }
         let record = intent.record(commandId: commandId)
         try ledger.completeIntent(nonce: intent.nonce, command: record)
         progress?("sent \(entry.name)@\(entry.version) as command \(commandId) to \(group.count) instance(s)")

@@ -29,8 +29,9 @@ import TestSupport
     enum Resume { case afterItLands, whileInFlight }
 
     /// The simulator's call log counters: calls answered (or lost) per API, and calls held right now.
-    static func calls(_ w: W.World) async throws -> (counts: [String: Int], inFlight: [String: Int], faults: [String]) {
-        let log = try await W.control(w, "/calls")
+    static func calls(_ w: W.World, log withLog: Bool = true) async throws
+        -> (counts: [String: Int], inFlight: [String: Int], faults: [String]) {
+        let log = try await W.control(w, withLog ? "/calls" : "/calls?log=0")
         let entries = log["calls"] as? [[String: Any]] ?? []
         return (log["counts"] as? [String: Int] ?? [:], log["inFlight"] as? [String: Int] ?? [:],
                 entries.compactMap { e in (e["fault"] as? String).map { "\(e["api"] as? String ?? "?"):\($0)" } })
@@ -125,21 +126,24 @@ import TestSupport
     func killWhileHeld(_ api: String, signal: Int32, resume: Resume) async throws {
         let w = try await Self.world()
         let since = Date().addingTimeInterval(-1)
-        try await F.post(w, "/faults", ["rules": [["fault": "slow", "api": api, "seconds": 4, "count": 1]]])
+        // Long enough for a loaded machine to see the hold and start the resume inside it.
+        try await F.post(w, "/faults", ["rules": [["fault": "slow", "api": api, "seconds": 8, "count": 1]]])
         let process = try w.start(["run", w.plan.path])
-        let held = try await Self.eventually(180) { try await Self.calls(w).inFlight[api, default: 0] > 0 || !process.isRunning }
-        #expect(held && process.isRunning, "the controller reached a held \(api)")
+        let held = try await Self.eventually(240) {
+            try await Self.calls(w, log: false).inFlight[api, default: 0] > 0 || !process.isRunning
+        }
+        try #require(held && process.isRunning, "the controller reached a held \(api) and is still waiting for it")
         kill(process.processIdentifier, signal)
         process.waitUntilExit()
         switch resume {
         case .afterItLands:
-            let landed = try await Self.eventually(15) {
-                let c = try await Self.calls(w)
+            let landed = try await Self.eventually(30) {
+                let c = try await Self.calls(w, log: false)
                 return c.inFlight[api, default: 0] == 0 && c.counts[api, default: 0] > 0
             }
             #expect(landed, "the held \(api) landed before the resume")
         case .whileInFlight:
-            #expect(try await Self.calls(w).inFlight[api, default: 0] > 0, "the resume starts while \(api) is held")
+            #expect(try await Self.calls(w, log: false).inFlight[api, default: 0] > 0, "the resume starts while \(api) is held")
         }
         let again = try w.run(["run", w.plan.path])
         #expect(again.status == 0, "stderr: \(again.stderr)")
