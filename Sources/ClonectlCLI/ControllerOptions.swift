@@ -60,8 +60,10 @@ struct Controller {
     let services: StepServices
     let guest: GuestRunner
 
-    static func open(_ options: ControllerOptions) throws -> Controller {
-        let settings = try options.aws.settings()
+    /// `plan`: the plan acted on, whose `region:` then beats the environment and the profile (PlanRegion).
+    static func open(_ options: ControllerOptions, plan: (region: String?, file: String)? = nil) throws -> Controller {
+        let settings = try plan.map { try options.aws.settings(planRegion: $0.region, planFile: $0.file) }
+            ?? options.aws.settings()
         let ledger = try options.openLedger()
         let store = try options.payloadStore()
         // CLONECTL_HTTP_TIMEOUT_SECONDS: one HTTP attempt's limit (default 60). A SendCommand may land until then,

@@ -29,7 +29,9 @@ public struct DoctorCommand: AsyncParsableCommand {
                 print("FAIL  \(column(label)) \(error)")
             }
         }
-        let settings = try options.aws.settings()
+        // A plan's region: is the region its runs use (PlanRegion), so doctor checks that one.
+        let settings = try plan.map { try options.aws.settings(planRegion: (try? PlanLoader.load(path: $0))?.region, planFile: $0) }
+            ?? options.aws.settings()
         print("ok    \(column("region")) \(settings.region)")
         for service in [ServiceEndpointInfo.ec2, .ssm, .sts] {
             await check("endpoint \(service.endpointPrefix)") { "\(try settings.endpoint(for: service))" }

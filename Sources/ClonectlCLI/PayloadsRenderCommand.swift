@@ -60,8 +60,15 @@ public struct PayloadsRenderCommand: ParsableCommand {
     }
 
     public func run() throws {
-        let command = try LoaderBuilder.build(store: try payloads.store(), reference: reference,
-                                              params: try parsedParams(), nonce: nonce)
+        let store = try payloads.store()
+        let params = try parsedParams()
+        let problems = try ParameterCheck.problems(store: store, reference: reference, params: params)
+        guard problems.isEmpty else {
+            PayloadsText.writeError("parameters refused, nothing rendered:\n" + problems.map { "  \($0)" }.joined(separator: "\n")
+                                    + "\n  (`clonectl payloads show \(reference)` lists its parameters)\n")
+            throw ExitCode.validationFailure
+        }
+        let command = try LoaderBuilder.build(store: store, reference: reference, params: params, nonce: nonce)
         PayloadsText.write(command.text.hasSuffix("\n") ? command.text : command.text + "\n")
         let r = command.record
         PayloadsText.writeError("\(r.payload)@\(r.version): loader \(r.loaderVersion) is \(command.size) characters (limit \(LoaderBuilder.maxCharacters)); payload sha256 \(r.payloadSha256), module \(r.moduleVersion) sha256 \(r.moduleSha256), nonce \(r.nonce)\n")

@@ -14,6 +14,8 @@ public struct RunCommand: AsyncParsableCommand {
             Steps, in order: \(StepName.allCases.map(\.rawValue).joined(separator: ", ")).
             A run that stopped (crash, Ctrl-C, failure) resumes where it stopped when you run the same plan again;
             nothing already created is created again and no verified guest step is repeated (unless --rerun).
+            A plan whose newest run succeeded is done: running it again changes nothing (exit 0); --new starts another
+            round. A run undone by cleanup is never resumed; --new starts another round.
             """)
 
     @Argument(help: "The plan file (YAML).") public var plan: String
@@ -22,7 +24,9 @@ public struct RunCommand: AsyncParsableCommand {
     @Option(help: "Stop after this step.") public var until: StepName?
     @Option(help: "Run this step again although it succeeded (repeatable).") public var rerun: [StepName] = []
     @Flag(help: "Print every AWS call and guest step it would make, and make none.") public var dryRun = false
-    @Flag(help: "Start a new run even if this plan has an unfinished one.") public var new = false
+    @Flag(help: "With --dry-run: also check against AWS, read-only: the plan's ids exist in the region, the source's SSM agent is Online, the permissions (as doctor checks them) and the read-only preflight payload on the source.")
+    public var check = false
+    @Flag(help: "Start a new round: a new run even if this plan's newest run finished (or is unfinished).") public var new = false
     @Option(name: .customLong("on-error"), help: "abort (keep everything, resume later) or cleanup (undo this run).")
     public var onError: WorkflowRunner.OnError = .abort
     @Flag(name: .customLong("break-lock"), help: "Take the plan's lock even if another controller seems to hold it.")
@@ -31,6 +35,7 @@ public struct RunCommand: AsyncParsableCommand {
     public init() {}
 
     public func validate() throws {
+        if check && !dryRun { throw ValidationError("--check goes with --dry-run (run --dry-run --check)") }
         if let from, let until, until < from {
             throw ValidationError("--until \(until.rawValue) comes before --from \(from.rawValue)")
         }
@@ -43,7 +48,7 @@ public struct RunCommand: AsyncParsableCommand {
             throw ExitCodes.planInvalid
         }
         let planSha = Hex.encode(Crypto.sha256((try? Data(contentsOf: URL(fileURLWithPath: self.plan))) ?? Data()))
-        let controller = try Controller.open(options)
+        let controller = try Controller.open(options, plan: (plan.region, self.plan))
         defer { controller.close() }
         let ledger = controller.ledger
         let reporter = ConsoleReporter(quiet: options.quiet)
@@ -60,13 +65,38 @@ public struct RunCommand: AsyncParsableCommand {
         runOptions.dryRun = dryRun
         runOptions.onError = onError
 
+        // Decided from the plan's newest run before anything else: a finished plan makes no AWS call at all.
+        let selection = RunSelection.decide(latest: try ledger.latestRun(planName: plan.name), new: new, rerun: !rerun.isEmpty)
+
         if dryRun {
-            let existing = try ledger.unfinishedRun(planName: plan.name)
+            var existing: RunRecord?
+            switch selection {
+            case .resume(let r): existing = r
+            case .alreadyDone, .cleaned: print("Dry run: \(selection.message ?? ""); with --new it would:")
+            case .start: break
+            }
             let record = existing ?? RunRecord(id: "(new run)", planName: plan.name, planPath: self.plan, planSha256: planSha,
                                                status: "dry-run", createdAt: "", updatedAt: "", finishedAt: nil)
             print(existing.map { "Dry run: would resume \($0.id)" } ?? "Dry run: would start a new run of \(plan.name)")
             try await runner.execute(run: record, plan: plan, options: runOptions)
+            if check {
+                if try await DryRunCheck.run(plan: plan, planFile: self.plan, controller: controller) > 0 { throw ExitCodes.failed }
+            }
             return
+        }
+        switch selection {
+        case .alreadyDone(let r):
+            if options.output == .json {
+                emitJSON(["run": r.id, "plan": r.planName, "status": r.status, "finishedAt": r.finishedAt ?? r.updatedAt,
+                          "alreadyDone": true, "message": selection.message ?? ""])
+            } else {
+                print(selection.message ?? "")
+            }
+            return
+        case .cleaned:
+            FileHandle.standardError.write(Data("\(selection.message ?? "")\n".utf8))
+            throw ExitCodes.failed
+        case .start, .resume: break
         }
 
         let locks = ["plan:\(plan.name)", "instance:\(plan.source.instanceId)"]
@@ -79,10 +109,29 @@ public struct RunCommand: AsyncParsableCommand {
         }
         defer { for name in locks { try? ledger.releaseLock(name) } }
 
+        // The source carries the run's claim, which a controller with another ledger sees too: checked before a new
+        // run is even recorded, tagged once it is.
+        let claim = SourceClaim(ec2: controller.services.ec2)
+        let region = controller.session.settings.region.name
+        var resuming: RunRecord?
+        if case .resume(let r) = selection { resuming = r }
+        do {
+            try await claim.check(plan.source.instanceId, ownRunId: resuming?.id, force: breakLock)
+        } catch let held as SourceClaim.Held {
+            var text = "\(held)"
+            if let own = try? ledger.run(id: held.runId) {
+                text += "\n\(own.id) is \(own.status) in this ledger: resume it with `clonectl run \(self.plan)` (without --new), "
+                    + "or undo it with `clonectl cleanup \(own.id) --all` first"
+            }
+            FileHandle.standardError.write(Data("\(text)\n".utf8))
+            throw ExitCodes.locked
+        } catch {
+            FileHandle.standardError.write(Data("cannot start: \(error)\n\(AWSErrorHints.advice(for: error, region: region, plan: self.plan))\n".utf8))
+            throw ExitCodes.failed
+        }
+
         let run: RunRecord
-        // --rerun goes back into the newest run even when it finished; otherwise the unfinished one is resumed.
-        let resumable = try rerun.isEmpty ? ledger.unfinishedRun(planName: plan.name) : ledger.latestRun(planName: plan.name)
-        if !new, let unfinished = resumable {
+        if let unfinished = resuming {
             if unfinished.planSha256 != planSha {
                 FileHandle.standardError.write(Data("note: \(self.plan) changed since \(unfinished.id) started; resuming with the new plan\n".utf8))
             }
@@ -94,6 +143,13 @@ public struct RunCommand: AsyncParsableCommand {
             if !options.quiet { print("Started \(run.id) of plan \(plan.name); ledger \(ledger.path)") }
         }
         try ledger.event(runId: run.id, "run started by \(Ledger.currentOwner())")
+        do {
+            try await claim.claim(plan.source.instanceId, runId: run.id, host: Ledger.currentOwner().host)
+        } catch {
+            try? ledger.setRunStatus(run.id, "failed")
+            FileHandle.standardError.write(Data("\(run.id) failed before its first step: could not tag the source \(plan.source.instanceId) (\(error))\n\(AWSErrorHints.advice(for: error, region: region, plan: self.plan))\n".utf8))
+            throw ExitCodes.failed
+        }
 
         let finalOptions = runOptions
         let outcome = await Interruptible.run { [runner, ledger] in
@@ -101,12 +157,25 @@ public struct RunCommand: AsyncParsableCommand {
                 try await runner.execute(run: run, plan: plan, options: finalOptions)
             }
         }
+        let finalStatus = (try? ledger.run(id: run.id).status) ?? "failed"
+        if finalStatus == "succeeded" || finalStatus == "cleaned" {
+            do { try await claim.release(plan.source.instanceId, runId: run.id, state: finalStatus == "succeeded" ? "done" : "cleaned") } catch {
+                FileHandle.standardError.write(Data("warning: could not mark the source \(plan.source.instanceId) as released (\(error)); its tag clonectl:state still says held\n".utf8))
+            }
+        }
         switch outcome {
         case .success(let state):
             RunSummary.print(run: try ledger.run(id: run.id), state: state, ledger: ledger, format: options.output)
         case .failure(let error):
-            let status = (try? ledger.run(id: run.id).status) ?? "failed"
-            FileHandle.standardError.write(Data("\(run.id) \(status): \(error)\nRun `clonectl run \(self.plan)` again to resume; `clonectl status \(run.id)` shows where it stands.\n".utf8))
+            let next: String
+            if error is CancellationError {
+                next = "Run `clonectl run \(self.plan)` again to resume"
+            } else if finalStatus == "cleaned" {
+                next = "The run was undone (--on-error cleanup); `clonectl run \(self.plan) --new` starts another round"
+            } else {
+                next = AWSErrorHints.advice(for: error, region: region, plan: self.plan)
+            }
+            FileHandle.standardError.write(Data("\(run.id) \(finalStatus): \(error)\n\(next); `clonectl status \(run.id)` shows where it stands.\n".utf8))
             throw error is CancellationError ? ExitCodes.interrupted : ExitCodes.failed
         }
     }

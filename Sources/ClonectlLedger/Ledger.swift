@@ -116,6 +116,35 @@ public final class Ledger: @unchecked Sendable {
         }
     }
 
+    /// Records that the run was undone (`cleanup RUN --all`, `--on-error cleanup`): the run becomes `cleaned` and every
+    /// step it had started becomes `undone`, so neither `run` nor `run --rerun` takes a deleted image for done work.
+    public func markRunCleaned(_ id: String, how: String) throws {
+        let now = timestamp()
+        try locked {
+            try db.transaction {
+                try db.execute("UPDATE runs SET status = 'cleaned', updated_at = ?, finished_at = ? WHERE id = ?",
+                               [.text(now), .text(now), .text(id)])
+                guard db.changes == 1 else { throw LedgerError.notFound("no run \(id) in the ledger \(path)") }
+                try db.execute("""
+                    UPDATE steps SET status = 'undone', finished_at = COALESCE(finished_at, ?),
+                        error = ? || CASE WHEN error IS NULL THEN '' ELSE ' (was: ' || error || ')' END
+                    WHERE run_id = ? AND status IN ('succeeded', 'failed', 'running')
+                    """, [.text(now), .text("undone by \(how) at \(now)"), .text(id)])
+                try db.execute("INSERT INTO events (run_id, at, level, step, message) VALUES (?, ?, 'info', NULL, ?)",
+                               [.text(id), .text(now), .text("run cleaned by \(how): its steps are undone; `clonectl run --new` starts another round")])
+            }
+        }
+    }
+
+    /// One step's undo succeeded: it no longer counts as done.
+    public func markStepUndone(runId: String, step: String, how: String) throws {
+        let now = timestamp()
+        try locked {
+            try db.execute("UPDATE steps SET status = 'undone', error = ? WHERE run_id = ? AND name = ? AND status IN ('succeeded', 'failed', 'running')",
+                           [.text("undone by \(how) at \(now)"), .text(runId), .text(step)])
+        }
+    }
+
     /// The run's typed state (the workflow's JSON), saved after every step and checkpoint.
     public func saveRunState(_ id: String, json: String) throws {
         try locked {

@@ -20,10 +20,20 @@ public struct Plan: Sendable, Equatable {
 
     public struct Prep: Sendable, Equatable {
         public var workUser: WorkUser?
-        /// Firewall profiles to turn off on the source (recorded first, restored on the source and every clone).
+        /// Where the access aids (the work user, the firewall change) go. They are only needed on the isolated work
+        /// copy, so by default the live source gets neither: it only has its jobs stopped (clones must not boot with
+        /// production jobs enabled) and restored. `source` keeps the original placement: everything on the source.
+        public var accessAidsOn: Placement
+        /// Firewall profiles to turn off (recorded first in the guest journal, restored on every clone, and on the
+        /// source when they were changed there).
         public var firewallProfiles: [String]
         public var tasks: [String]
         public var services: [String]
+
+        public enum Placement: String, Sendable, Equatable {
+            case workCopy
+            case source
+        }
     }
 
     public struct WorkUser: Sendable, Equatable {

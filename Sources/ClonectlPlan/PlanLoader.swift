@@ -66,9 +66,12 @@ public enum PlanLoader {
 
     static func readPrep(_ top: YAMLReader.Mapping?, _ r: YAMLReader) -> Plan.Prep? {
         guard let (node, path) = r.member(top, "prep") else {
-            return Plan.Prep(workUser: nil, firewallProfiles: [], tasks: [], services: [])
+            return Plan.Prep(workUser: nil, accessAidsOn: .workCopy, firewallProfiles: [], tasks: [], services: [])
         }
-        let m = r.mapping(node, path, allowed: ["workUser", "firewall", "jobs"])
+        let m = r.mapping(node, path, allowed: ["workUser", "firewall", "jobs", "accessAidsOn"])
+        let placement = r.string(m, "accessAidsOn", check: { v in
+            Plan.Prep.Placement(rawValue: v) == nil ? "'\(v)' must be workCopy (the default: work user and firewall change on the isolated work copy only) or source (both on the live source, the old placement)" : nil
+        }).flatMap(Plan.Prep.Placement.init(rawValue:)) ?? .workCopy
         var workUser: Plan.WorkUser?
         if let (wn, wp) = r.member(m, "workUser") {
             let w = r.mapping(wn, wp, allowed: ["name", "passwordParameter", "password"], required: ["name", "passwordParameter"])
@@ -87,10 +90,8 @@ public enum PlanLoader {
             Check.matches(v, "^\\\\") && !v.contains("'") ? nil
                 : "'\(v)' is not a task path: write it from the root, e.g. \\App\\Nightly or \\App\\* (no quotes)"
         }
-        let servicePattern: (String) -> String? = { v in
-            Check.matches(v, "^[A-Za-z0-9_.$*?-]{1,256}$") ? nil : "'\(v)' is not a service name (the short name, as in Get-Service)"
-        }
-        return Plan.Prep(workUser: workUser,
+        let servicePattern: (String) -> String? = Check.service
+        return Plan.Prep(workUser: workUser, accessAidsOn: placement,
                          firewallProfiles: r.stringList(firewall, "profiles", check: Check.firewallProfile)
                             ?? (firewall == nil ? [] : ["Domain", "Private", "Public"]),
                          tasks: r.stringList(jobs, "tasks", check: taskPattern) ?? [],

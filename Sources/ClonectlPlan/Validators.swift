@@ -53,12 +53,48 @@ enum Check {
             : "'\(v.prefix(40))' is not a Parameter Store name such as /clonectl/app01/work-user-password"
     }
 
+    /// A Windows time zone id from the real list (WindowsTimeZones), so a typo fails here and not on a clone.
     static func timeZone(_ v: String) -> String? {
-        if v.contains("/") {
-            let hint = ianaHints[v].map { " (for \(v) that is '\($0)')" } ?? ""
+        if v.contains("/") || WindowsTimeZones.zone(v) == nil && ianaHints[v] != nil {
+            let mapped = WindowsTimeZones.forIANA(v)?.id ?? ianaHints[v]
+            let hint = mapped.map { " (for \(v) that is '\($0)')" } ?? ""
             return "'\(v)' is an IANA name; Windows wants its own time zone id\(hint), see `tzutil /l`"
         }
-        return matches(v, "^[A-Za-z0-9 .()+,'\\-]{2,64}$") ? nil : "'\(v)' is not a Windows time zone id such as 'Tokyo Standard Time'"
+        guard WindowsTimeZones.zone(v) == nil else { return nil }
+        let hint = Suggest.closest(v, in: WindowsTimeZones.all.map(\.id)).map { "did you mean '\($0)'? " } ?? ""
+        return "'\(v)' is not a Windows time zone id; \(hint)use an Id from `tzutil /l` (or Get-TimeZone -ListAvailable), such as 'Tokyo Standard Time'"
+    }
+
+    /// Services jobs-stop must never stop: Run Command (the SSM agent), EC2Launch/EC2Config, and the RPC/COM/WMI
+    /// services they need. Stopping one on the source cuts clonectl off from the production server mid-run (its
+    /// restore is itself a Run Command). RpcSs depends on RpcEptMapper and DcomLaunch, Winmgmt on RpcSs (their
+    /// DependOnService values on Windows Server 2016-2022); the SSM agent and EC2Launch need WMI and RPC.
+    static let protectedServices = ["AmazonSSMAgent", "EC2Launch", "Ec2Config", "Winmgmt", "RpcSs", "RpcEptMapper",
+                                           "DcomLaunch"]
+
+    /// The protected services a service name or wildcard pattern (`*`, `?`, as Get-Service takes them) would match.
+    static func protectedMatches(_ pattern: String) -> [String] {
+        var regex = "^"
+        for ch in pattern {
+            switch ch {
+            case "*": regex += ".*"
+            case "?": regex += "."
+            default: regex += NSRegularExpression.escapedPattern(for: String(ch))
+            }
+        }
+        regex += "$"
+        return protectedServices.filter { $0.range(of: regex, options: [.regularExpression, .caseInsensitive]) != nil }
+    }
+
+    static func service(_ v: String) -> String? {
+        guard matches(v, "^[A-Za-z0-9_.$*?-]{1,256}$") else { return "'\(v)' is not a service name (the short name, as in Get-Service)" }
+        let hit = protectedMatches(v)
+        guard hit.isEmpty else {
+            let what = hit.count == 1 && hit[0].caseInsensitiveCompare(v) == .orderedSame ? "'\(v)'" : "'\(v)' matches \(hit.joined(separator: ", ")), which"
+            return "\(what) must keep running: Run Command, EC2Launch and the RPC/WMI services they need are protected "
+                + "(stopping one cuts clonectl off from the server); remove it from prep.jobs.services"
+        }
+        return nil
     }
 
     static let ianaHints: [String: String] = [

@@ -20,8 +20,7 @@ public struct CleanupStep: WorkflowStep {
     public func run(_ context: StepContext, _ state: inout RunState) async throws {
         let plan = context.plan
         if plan.cleanup.terminateWorkCopy, let id = state.workCopyInstanceId {
-            _ = try await services.ec2.terminateInstances([id])
-            try context.ledger.markResourceDeleted(kind: "instance", id: id)
+            try await OwnedResources(ec2: services.ec2).terminate([id], roles: ["work-copy"], context: context)
             context.progress(name, "terminated the work copy \(id)")
         }
         if plan.cleanup.deregisterSourceImage, let id = state.sourceImageId {

@@ -109,15 +109,23 @@ struct ImageMaker: Sendable {
             .first { !unusable.contains($0.stateName ?? .invalid) && $0.tag("clonectl:run") == context.runId }?.imageId
     }
 
-    /// Deregisters an image this run made and deletes its snapshots.
+    /// Deregisters an image this run made and deletes its snapshots, once AWS reports the image with the run's tags
+    /// (OwnedResources). The snapshots deleted are those AWS lists in the image; `snapshotIds` from the run state are
+    /// only recorded as gone when the image is, never deleted on the ledger's word alone.
     func remove(imageId: String, snapshotIds: [String], context: StepContext) async throws {
         let ec2 = services.ec2
-        let current = try await ec2.describeImages(imageIds: [imageId]).first
-        if current != nil, current?.stateName != .deregistered {
-            try await ec2.deregisterImage(imageId)
+        let roles: Set<String> = ["source", "master"]
+        guard let current = try await OwnedResources(ec2: ec2).image(imageId, runId: context.runId, roles: roles) else {
+            try context.ledger.markResourceDeleted(kind: "image", id: imageId)
+            if !snapshotIds.isEmpty {
+                try? context.ledger.event(runId: context.runId, level: "warning", step: nil,
+                                          "image \(imageId) is already gone; its snapshots \(snapshotIds.joined(separator: ", ")) are not deleted on the ledger's word alone (check them in the console)")
+            }
+            return
         }
+        try await ec2.deregisterImage(imageId)
         try context.ledger.markResourceDeleted(kind: "image", id: imageId)
-        for snapshot in Set(snapshotIds + (current?.snapshotIds ?? [])) {
+        for snapshot in current.snapshotIds {
             try await ec2.deleteSnapshot(snapshot)
             try context.ledger.markResourceDeleted(kind: "snapshot", id: snapshot)
         }

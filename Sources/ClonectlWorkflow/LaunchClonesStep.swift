@@ -71,7 +71,6 @@ public struct LaunchClonesStep: WorkflowStep {
     public func cleanup(_ context: StepContext, _ state: RunState) async throws {
         let ids = state.clones.values.sorted()
         guard !ids.isEmpty else { return }
-        _ = try await services.ec2.terminateInstances(ids)
-        for id in ids { try context.ledger.markResourceDeleted(kind: "instance", id: id) }
+        try await OwnedResources(ec2: services.ec2).terminate(ids, roles: ["clone"], context: context)
     }
 }

@@ -38,7 +38,6 @@ public struct LaunchWorkCopyStep: WorkflowStep {
 
     public func cleanup(_ context: StepContext, _ state: RunState) async throws {
         guard let id = state.workCopyInstanceId else { return }
-        _ = try await services.ec2.terminateInstances([id])
-        try context.ledger.markResourceDeleted(kind: "instance", id: id)
+        try await OwnedResources(ec2: services.ec2).terminate([id], roles: ["work-copy"], context: context)
     }
 }

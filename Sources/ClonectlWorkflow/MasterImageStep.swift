@@ -15,7 +15,8 @@ public struct MasterImageStep: WorkflowStep {
     }
 
     public func describe(plan: Plan, state: RunState) -> [String] {
-        ["ec2 DescribeImages (this run's master image, by tag), else ec2 CreateImage '\(plan.masterImage.name)' from the stopped work copy",
+        // Placeholders expanded as the run will (the run id is known only once the run is recorded).
+        ["ec2 DescribeImages (this run's master image, by tag), else ec2 CreateImage '\(Self.expand(plan.masterImage.name, plan: plan.name, runId: "<run id>"))' from the stopped work copy",
          "wait until the image is available"]
     }
 

@@ -13,8 +13,9 @@ public struct RestoreSourceStep: WorkflowStep {
     }
 
     public func describe(plan: Plan, state: RunState) -> [String] {
-        ["ec2 StartInstances \(plan.source.instanceId) if this run stopped it; wait running and SSM Online",
-         "guest source-restore on \(plan.source.instanceId) (firewall, jobs, work user, from the journal)"]
+        let what = plan.prep.accessAidsOn == .source ? "firewall, jobs, work user" : "jobs"
+        return ["ec2 StartInstances \(plan.source.instanceId) if this run stopped it; wait running and SSM Online",
+                "guest source-restore on \(plan.source.instanceId) (\(what), from the journal)"]
     }
 
     public func run(_ context: StepContext, _ state: inout RunState) async throws {
@@ -29,7 +30,7 @@ public struct RestoreSourceStep: WorkflowStep {
             state.sourceStoppedByUs = false
             try context.checkpoint(state)
         }
-        guard PrepStep.calls(context.plan).isEmpty == false else { return }
+        guard PrepStep.sourceCalls(context.plan).isEmpty == false else { return }
         try await call.require("source-restore", .empty, on: [id], step: name, context: context)
     }
 

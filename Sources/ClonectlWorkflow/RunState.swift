@@ -6,6 +6,7 @@ public enum StepName: String, Sendable, CaseIterable, Codable, Comparable {
     case imageSource = "image-source"
     case restoreSource = "restore-source"
     case launchWorkCopy = "launch-work-copy"
+    case workCopyPrep = "work-copy-prep"
     case sysprep
     case masterImage = "master-image"
     case launchClones = "launch-clones"

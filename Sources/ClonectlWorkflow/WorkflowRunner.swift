@@ -70,7 +70,15 @@ public struct WorkflowRunner: Sendable {
                 try? ledger.event(runId: run.id, level: "error", step: step.name.rawValue, message)
                 reporter.report(.stepFailed(step.name, message))
                 if !interrupted, options.onError == .cleanup {
-                    await cleanUp(ran, context: context, state: state)
+                    // Undo the whole run, not only this invocation's part: every step the ledger has a record of
+                    // (a resumed run's earlier steps made images and instances too).
+                    let recorded = Set((try? ledger.steps(runId: run.id))?.map(\.name) ?? [])
+                    let ranNames = Set(ran.map(\.name.rawValue))
+                    let undo = steps.filter { recorded.contains($0.name.rawValue) || ranNames.contains($0.name.rawValue) }
+                    if await cleanUp(undo, context: context, state: state) {
+                        try? ledger.markRunCleaned(run.id, how: "--on-error cleanup")
+                        throw error
+                    }
                 }
                 try? ledger.setRunStatus(run.id, interrupted ? "interrupted" : "failed")
                 throw error
@@ -86,15 +94,22 @@ public struct WorkflowRunner: Sendable {
 
     /// Undoes `steps` newest first. A failing undo is reported and the rest still run: leaving one thing behind is
     /// better than leaving everything.
-    public func cleanUp(_ steps: [any WorkflowStep], context: StepContext, state: RunState) async {
+    /// Returns whether every undo succeeded (only then is the run recorded as cleaned).
+    @discardableResult
+    public func cleanUp(_ steps: [any WorkflowStep], context: StepContext, state: RunState) async -> Bool {
+        var clean = true
         for step in steps.reversed() {
             reporter.report(.cleanupStarted(step.name))
             do {
                 try await step.cleanup(context, state)
+                // What this step made is gone: it no longer counts as done (a resume would redo it, not skip it).
+                try? ledger.markStepUndone(runId: context.runId, step: step.name.rawValue, how: "cleanup")
             } catch {
+                clean = false
                 reporter.report(.cleanupFailed(step.name, "\(error)"))
                 try? ledger.event(runId: context.runId, level: "error", step: step.name.rawValue, "cleanup failed: \(error)")
             }
         }
+        return clean
     }
 }

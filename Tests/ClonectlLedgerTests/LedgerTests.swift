@@ -194,3 +194,26 @@ func tempLedgerPath() -> String {
         #expect(UTCTimestamp.parse(text) == nil)
     }
 }
+
+/// Migration 2: a cleaned run's steps become `undone` (a status the first schema refused).
+@Suite struct LedgerCleanedRunTests {
+    @Test func aCleanedRunHasItsStepsUndoneAndIsNotResumable() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("clonectl-cleaned-\(UUID().uuidString).sqlite").path
+        let ledger = try Ledger(path: path)
+        defer { ledger.close() }
+        #expect(Ledger.schemaVersion >= 2)
+        let run = try ledger.createRun(planName: "p", planPath: "p.yaml", planSha256: "x")
+        try ledger.stepStarted(runId: run.id, step: "image-source")
+        try ledger.stepFinished(runId: run.id, step: "image-source", status: "succeeded")
+        try ledger.stepStarted(runId: run.id, step: "sysprep")
+        try ledger.stepFinished(runId: run.id, step: "sysprep", status: "failed", error: "boom")
+        try ledger.markRunCleaned(run.id, how: "cleanup --all")
+        #expect(try ledger.run(id: run.id).status == "cleaned")
+        #expect(try ledger.run(id: run.id).finishedAt != nil)
+        let steps = try ledger.steps(runId: run.id)
+        #expect(steps.map(\.status) == ["undone", "undone"])
+        #expect(steps.first { $0.name == "sysprep" }?.error?.contains("(was: boom)") == true)
+        #expect(try ledger.unfinishedRun(planName: "p") == nil)
+        #expect(try ledger.events(runId: run.id).contains { $0.message.contains("--new") })
+    }
+}

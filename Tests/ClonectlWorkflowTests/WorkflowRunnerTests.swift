@@ -152,6 +152,33 @@ func fixture(failing: StepName? = nil, failures: Int = 1) throws -> (WorkflowRun
         #expect(journal.all.filter { $0.hasPrefix("cleanup") } == ["cleanup stop-source", "cleanup prep", "cleanup preflight"])
     }
 
+    @Test func aRunUndoneOnErrorIsRecordedCleanedWithItsStepsUndone() async throws {
+        let (runner, ledger, _, _, plan, run) = try fixture(failing: .launchWorkCopy)
+        var options = WorkflowRunner.Options()
+        options.onError = .cleanup
+        await #expect(throws: FakeError.self) { try await runner.execute(run: run, plan: plan, options: options) }
+        #expect(try ledger.run(id: run.id).status == "cleaned")
+        let steps = try ledger.steps(runId: run.id)
+        #expect(!steps.isEmpty)
+        #expect(steps.allSatisfy { $0.status == "undone" }, "\(steps.map { "\($0.name)=\($0.status)" })")
+        #expect(try ledger.unfinishedRun(planName: plan.name) == nil, "a cleaned run is not resumable")
+    }
+
+    @Test func onErrorCleanupUndoesEarlierInvocationsToo() async throws {
+        // First invocation: up to image-source. Second: fails at sysprep with --on-error cleanup.
+        let (runner, ledger, journal, _, plan, run) = try fixture(failing: .sysprep)
+        var options = WorkflowRunner.Options()
+        options.until = .imageSource
+        try await runner.execute(run: run, plan: plan, options: options)
+        options = .init()
+        options.onError = .cleanup
+        await #expect(throws: FakeError.self) { try await runner.execute(run: run, plan: plan, options: options) }
+        let undone = journal.all.filter { $0.hasPrefix("cleanup") }
+        #expect(undone.contains("cleanup image-source") && undone.contains("cleanup stop-source"),
+                "steps of the earlier invocation are undone too: \(undone)")
+        #expect(try ledger.run(id: run.id).status == "cleaned")
+    }
+
     @Test func cancellationMarksTheRunInterrupted() async throws {
         let (runner, ledger, _, _, plan, run) = try fixture()
         let task = Task {
@@ -166,6 +193,8 @@ func fixture(failing: StepName? = nil, failures: Int = 1) throws -> (WorkflowRun
     @Test func stepNamesParseAndOrder() {
         #expect(StepName(rawValue: "launch-work-copy") == .launchWorkCopy)
         #expect(StepName.preflight < StepName.cleanup)
-        #expect(StepName.allCases.count == 12)
+        #expect(StepName.allCases.count == 13)
+        #expect(StepName.launchWorkCopy < StepName.workCopyPrep && StepName.workCopyPrep < StepName.sysprep,
+                "the access aids go on the work copy after its launch and before Sysprep")
     }
 }

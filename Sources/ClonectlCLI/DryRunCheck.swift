@@ -1,0 +1,80 @@
+import Foundation
+import AWSCore
+import ClonectlAgent
+import ClonectlPlan
+import ClonectlWorkflow
+
+/// `run --dry-run --check`: after the dry run's list, read-only checks against AWS, as `doctor PLAN --guest` makes
+/// them: the plan's source exists in the run's region and its SSM agent is Online, each permission the run needs
+/// (EC2 DryRun calls), and the read-only preflight payload on the source. Nothing is changed.
+enum DryRunCheck {
+    /// Prints one line per check; returns how many failed.
+    static func run(plan: Plan, planFile: String, controller: Controller) async throws -> Int {
+        let session = controller.session
+        print("")
+        print("Checks against AWS (read-only), region \(session.settings.region):")
+        var problems = 0
+        func report(_ label: String, _ body: () async throws -> String) async {
+            do {
+                print("ok    \(column(label)) \(try await body())")
+            } catch {
+                problems += 1
+                let hint = AWSErrorHints.hint(for: error, region: session.settings.region.name).map { "\n      \($0)" } ?? ""
+                print("FAIL  \(column(label)) \(error)\(hint)")
+            }
+        }
+        let source = plan.source.instanceId
+        var sourceReachable = false
+        await report("source \(source)") {
+            guard let i = try await session.ec2.describeAllInstances(instanceIds: [source]).first else {
+                throw ValidationFailure("not found in \(session.settings.region.name): check the id and the plan's region:")
+            }
+            if let holder = i.tag(SourceClaim.runKey), let state = i.tag(SourceClaim.stateKey), !["done", "cleaned"].contains(state) {
+                print("note  \(column("source claim")) \(state) for run \(holder): a run of another ledger would be refused")
+            }
+            let info = try await session.ssm.describeAllInstanceInformation(
+                filters: [InstanceInformationFilter(key: "InstanceIds", values: [source])]).first
+            guard let info else {
+                throw ValidationFailure("\(i.state), but not managed by SSM: check its instance profile and the SSM agent")
+            }
+            guard info.pingStatus == "Online" else { throw ValidationFailure("\(i.state), SSM agent \(info.pingStatus ?? "?")") }
+            sourceReachable = true
+            return "\(i.state), SSM Online, agent \(info.agentVersion ?? "?"), \(info.platformName ?? info.platformType ?? "?")"
+        }
+        let subnets = Array(Set([plan.workCopy.subnetId] + plan.clones.map(\.subnetId))).sorted()
+        await report("subnets") {
+            let found = try await session.ec2.describeSubnets(ids: subnets)
+            return found.map { "\($0.subnetId) (\($0.vpcId ?? "?"))" }.joined(separator: ", ")
+        }
+        let groups = Array(Set(plan.workCopy.securityGroupIds + plan.clones.flatMap(\.securityGroupIds))).sorted()
+        if !groups.isEmpty {
+            await report("security groups") {
+                try await session.ec2.describeSecurityGroups(ids: groups).map { "\($0.groupId) (\($0.vpcId ?? "?"))" }
+                    .joined(separator: ", ")
+            }
+        }
+        problems += await PermissionReport.check(plan: plan, session: session)
+        if sourceReachable {
+            await report("guest preflight (read-only)") {
+                guard let outcome = try await controller.guest.run(payload: "preflight", params: .empty, instanceIds: [source],
+                                                                   step: "check:preflight", runId: nil, reuse: false).first else {
+                    throw ValidationFailure("preflight gave no result")
+                }
+                guard outcome.succeeded, let facts = outcome.envelope?.facts else {
+                    throw ValidationFailure("\(outcome.status), envelope \(outcome.verdict.rawValue): \(outcome.reason)")
+                }
+                let blockers = facts["sysprepBlockers"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+                guard blockers.isEmpty else { throw ValidationFailure("Sysprep blockers on the source: \(blockers.joined(separator: ", "))") }
+                let launch = facts["windows"]?["ec2Launch"]
+                return "EC2Launch \(launch?["flavour"]?.stringValue ?? "?") \(launch?["version"]?.stringValue ?? ""), no Sysprep blocker"
+            }
+        }
+        print(problems == 0 ? "All checks passed; nothing was changed." : "\(problems) check(s) failed; nothing was changed.")
+        return problems
+    }
+}
+
+struct ValidationFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
