@@ -88,8 +88,26 @@ enum Schema {
             heartbeat_at TEXT NOT NULL
         );
         """,
-<<<<<<< HEAD
-        // 2: SendCommand intents (issue 11). Written before the command goes out, so a crash or a lost answer leaves
+        // 2: a step can be 'undone': a run cleaned up (`cleanup RUN --all`, `--on-error cleanup`) keeps its steps' history
+        // but no longer counts them as succeeded, so nothing resumes it over deleted images (SQLite cannot change a
+        // CHECK constraint in place: the table is rebuilt).
+        """
+        CREATE TABLE steps_v2 (
+            run_id TEXT NOT NULL REFERENCES runs (id),
+            name TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'skipped', 'undone')),
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            error TEXT,
+            state_json TEXT,
+            PRIMARY KEY (run_id, name)
+        );
+        INSERT INTO steps_v2 (run_id, name, status, started_at, finished_at, error, state_json)
+            SELECT run_id, name, status, started_at, finished_at, error, state_json FROM steps;
+        DROP TABLE steps;
+        ALTER TABLE steps_v2 RENAME TO steps
+        """,
+        // 3: SendCommand intents (issue 11). Written before the command goes out, so a crash or a lost answer leaves
         // what to look for in Run Command: the nonce (in the parameters and, cut to 16, in the Comment) and the time.
         // attempt_at: when the latest attempt went out (a previous process's call may land until its timeout ends).
         """
@@ -109,26 +127,6 @@ enum Schema {
             state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'abandoned'))
         );
         CREATE INDEX command_intents_by_run ON command_intents (run_id, step, state);
-=======
-        // 2: a step can be 'undone': a run cleaned up (`cleanup RUN --all`, `--on-error cleanup`) keeps its steps' history
-        // but no longer counts them as succeeded, so nothing resumes it over deleted images (SQLite cannot change a
-        // CHECK constraint in place: the table is rebuilt).
-        """
-        CREATE TABLE steps_v2 (
-            run_id TEXT NOT NULL REFERENCES runs (id),
-            name TEXT NOT NULL,
-            status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'skipped', 'undone')),
-            started_at TEXT NOT NULL,
-            finished_at TEXT,
-            error TEXT,
-            state_json TEXT,
-            PRIMARY KEY (run_id, name)
-        );
-        INSERT INTO steps_v2 (run_id, name, status, started_at, finished_at, error, state_json)
-            SELECT run_id, name, status, started_at, finished_at, error, state_json FROM steps;
-        DROP TABLE steps;
-        ALTER TABLE steps_v2 RENAME TO steps
->>>>>>> main
         """,
     ]
 }
