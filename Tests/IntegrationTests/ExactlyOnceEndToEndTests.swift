@@ -37,6 +37,16 @@ import TestSupport
                 entries.compactMap { e in (e["fault"] as? String).map { "\(e["api"] as? String ?? "?"):\($0)" } })
     }
 
+    /// Whether the process runs, from /proc (a zombie counts as ended). Foundation's `Process.isRunning` is not
+    /// used: with other suites starting and reaping processes in this test process at the same time, it was seen
+    /// to answer false for a controller that was still running.
+    static func alive(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).prefix(1)
+        return state != "Z" && state != "X"
+    }
+
     /// Polls until `done` holds or `seconds` pass.
     static func eventually(_ seconds: Double, _ done: () async throws -> Bool) async throws -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
@@ -128,13 +138,24 @@ import TestSupport
         let since = Date().addingTimeInterval(-1)
         // Long enough for a loaded machine to see the hold and start the resume inside it.
         try await F.post(w, "/faults", ["rules": [["fault": "slow", "api": api, "seconds": 8, "count": 1]]])
-        let process = try w.start(["run", w.plan.path])
+        // The first controller's stderr goes to a file, to say why if it ended before the hold.
+        let log = w.dir.appendingPathComponent("first.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let process = Process()
+        process.executableURL = CLIRun.binary
+        process.arguments = ["run", w.plan.path, "--ledger", w.ledger]
+        process.environment = w.env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: log)
+        try process.run()
+        let pid = process.processIdentifier
         let held = try await Self.eventually(240) {
-            try await Self.calls(w, log: false).inFlight[api, default: 0] > 0 || !process.isRunning
+            try await Self.calls(w, log: false).inFlight[api, default: 0] > 0 || !Self.alive(pid)
         }
-        try #require(held && process.isRunning, "the controller reached a held \(api) and is still waiting for it")
-        kill(process.processIdentifier, signal)
-        process.waitUntilExit()
+        let said = (try? String(contentsOf: log, encoding: .utf8)).map { String($0.suffix(3000)) } ?? ""
+        try #require(held && Self.alive(pid), "the controller reached a held \(api) and is still waiting for it; it said: \(said)")
+        kill(pid, signal)
+        #expect(try await Self.eventually(60) { !Self.alive(pid) }, "the controller ended on the signal")
         switch resume {
         case .afterItLands:
             let landed = try await Self.eventually(30) {
