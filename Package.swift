@@ -70,6 +70,10 @@ let package = Package(
         .testTarget(name: "ClonectlWorkflowTests", dependencies: ["ClonectlWorkflow", "TestSupport"]),
         .testTarget(name: "ClonectlPlanTests", dependencies: ["ClonectlPlan", "TestSupport"]),
         .testTarget(name: "ClonectlAgentTests", dependencies: ["ClonectlAgent", "ClonectlCLI", "TestSupport"]),
+        // The bounded mutation loop over the XML/JSON decoders, config parser, plan loader and envelope verifier.
+        .testTarget(name: "FuzzTests", dependencies: [
+            "AWSCore", "AWSCredentials", "ClonectlAgent", "ClonectlPlan", "ClonectlCrypto", "AWSHTTP",
+        ]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "AWSCore", "ClonectlCLI", "ClonectlWorkflow", "ClonectlLedger", "ClonectlPlan", "TestSupport",
         ]),

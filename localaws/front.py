@@ -51,7 +51,9 @@ def classify(headers: dict, body: bytes, query: str) -> tuple[str, str, list]:
         params += parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
     action = dict(params).get("Action", "")
     scope = _SCOPE.search(headers.get("authorization", ""))
-    service = scope.group(1) if scope else ("ec2" if action else "other")
+    # STS's unsigned calls carry no credential scope to route by (moto routes them by action the same way).
+    unsigned_sts = action in ("AssumeRoleWithWebIdentity", "AssumeRoleWithSAML")
+    service = scope.group(1) if scope else ("sts" if unsigned_sts else "ec2" if action else "other")
     return service, action or "?", params
 
 

@@ -26,6 +26,23 @@ from . import guest as guestmod  # noqa: E402
 from .front import FrontApp  # noqa: E402
 from .sim import Sim  # noqa: E402
 
+from moto.core.authorization import ActionAuthenticatorMixin  # noqa: E402
+
+# AWS takes AssumeRoleWithWebIdentity and AssumeRoleWithSAML unsigned (the token or assertion is the proof); moto's
+# request authentication, once enabled, demands an Authorization header on them too and fails with a KeyError.
+# Skip it for exactly those unsigned calls, as AWS does; every other call is still authenticated.
+_UNSIGNED_STS = ("AssumeRoleWithWebIdentity", "AssumeRoleWithSAML")
+_moto_authenticate = ActionAuthenticatorMixin._authenticate_and_authorize_action
+
+
+def _authenticate_unless_unsigned_sts(self, iam_request_cls, resource="*"):
+    if "Authorization" not in self.headers and self._get_action() in _UNSIGNED_STS:
+        return None
+    return _moto_authenticate(self, iam_request_cls, resource)
+
+
+ActionAuthenticatorMixin._authenticate_and_authorize_action = _authenticate_unless_unsigned_sts
+
 REGION = "us-east-1"
 HOST = "127.0.0.1"
 logging.getLogger("werkzeug").setLevel(logging.ERROR)

@@ -80,7 +80,7 @@ struct ProfileCredentialBuilder: Sendable {
         if let creds = try profile.staticCredentials(fromCredentialsFile: true) { return StaticCredentialProvider(creds) }
         if let command = profile["credential_process"] {
             return ProcessCredentialProvider(command: command, profileName: profile.name, environment: environment,
-                                             timeout: processTimeout)
+                                             timeout: processTimeout, now: now)
         }
         if let creds = try profile.staticCredentials(fromCredentialsFile: false) { return StaticCredentialProvider(creds) }
         return nil

@@ -22,9 +22,16 @@ public enum ConfigFileKind: Sendable {
 /// A parser for the INI dialect of ~/.aws/config and ~/.aws/credentials, following Python's configparser as the
 /// AWS CLI uses it: `#` and `;` start full-line comments, `=` or `:` separates key and value, a line indented deeper
 /// than its key continues it (nested `key = value` pairs when the key's own value is empty), keys are
-/// case-insensitive. Config files also allow inline comments after whitespace (`region = eu-west-1  # Ireland`).
+/// case-insensitive. There are no inline comments: in `region = eu-west-1  # Ireland` the whole text after `=` is
+/// the value, as the AWS CLI reads it; such a value gets a warning, since it was surely meant as a comment.
 public enum ConfigFileParser {
     public static func parse(_ text: String, kind: ConfigFileKind, label: String) throws -> [ConfigSection] {
+        var warnings: [String] = []
+        return try parse(text, kind: kind, label: label, warnings: &warnings)
+    }
+
+    public static func parse(_ text: String, kind: ConfigFileKind, label: String,
+                             warnings: inout [String]) throws -> [ConfigSection] {
         var sections: [ConfigSection] = []
         // The key whose indented continuation lines we may be reading, with its indentation and section index.
         var openKey: (name: String, indent: Int, hadValue: Bool)?
@@ -40,7 +47,13 @@ public enum ConfigFileParser {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty || trimmed.hasPrefix("#") || trimmed.hasPrefix(";") { continue }
             let indent = line.prefix { $0 == " " || $0 == "\t" }.count
-            let content = kind == .config ? stripInlineComment(trimmed) : trimmed
+            let content = trimmed
+            if looksLikeInlineComment(content) {
+                let key = splitKeyValue(content)?.0 ?? "a value"
+                warnings.append("\(label) line \(lineNumber): the value of '\(excerpt(key, limit: 40))' goes on after a ' #' or ' ;'; "
+                    + "the AWS CLI (and clonectl) read that as part of the value, not as a comment: "
+                    + "put the comment on a line of its own")
+            }
 
             func fail(_ what: String) -> AWSConfigError {
                 AWSConfigError(.syntax, "\(label) line \(lineNumber): \(what)")
@@ -93,23 +106,15 @@ public enum ConfigFileParser {
         return key.isEmpty ? nil : (key, value)
     }
 
-    /// Drops ` # ...` and ` ; ...`: a comment character counts only after whitespace, so URLs with `#` survive.
-    static func stripInlineComment(_ content: String) -> String {
+    /// ` # ...` or ` ; ...` after a value: what other INI readers drop as a comment.
+    static func looksLikeInlineComment(_ content: String) -> Bool {
+        guard let (_, value) = splitKeyValue(content), !value.isEmpty else { return false }
         var previous: Character = " "
-        var cut = content.endIndex
-        var index = content.startIndex
-        var first = true
-        while index < content.endIndex {
-            let char = content[index]
-            if !first, (char == "#" || char == ";"), previous == " " || previous == "\t" {
-                cut = index
-                break
-            }
-            first = false
+        for (offset, char) in value.enumerated() {
+            if offset > 0, char == "#" || char == ";", previous == " " || previous == "\t" { return true }
             previous = char
-            index = content.index(after: index)
         }
-        return content[..<cut].trimmingCharacters(in: .whitespaces)
+        return false
     }
 
     /// A bad line, quoted for the error message unless it may carry a secret.

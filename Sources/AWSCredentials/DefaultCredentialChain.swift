@@ -12,10 +12,15 @@ public struct DefaultCredentialChain: CredentialProvider {
     let environment: [String: String]
     let http: any HTTPTransport
     let builder: ProfileCredentialBuilder
+    let webIdentity: AssumeRoleWithWebIdentityFunction?
+    let now: @Sendable () -> Date
 
     public init(profileName: String, profileExplicit: Bool, config: SharedConfig, environment: [String: String],
                 http: any HTTPTransport, assumeRole: @escaping AssumeRoleFunction, region: String?,
-                processTimeout: Duration = .seconds(60), now: @escaping @Sendable () -> Date = { Date() }) {
+                processTimeout: Duration = .seconds(60), now: @escaping @Sendable () -> Date = { Date() },
+                webIdentity: AssumeRoleWithWebIdentityFunction? = nil) {
+        self.webIdentity = webIdentity
+        self.now = now
         self.profileName = profileName
         self.profileExplicit = profileExplicit
         self.config = config
@@ -36,6 +41,15 @@ public struct DefaultCredentialChain: CredentialProvider {
             looked.append("environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")
         }
 
+        // Web identity comes after a profile's own role_arn + source_profile and before its keys or
+        // credential_process, as in botocore's chain; a profile with role_arn and a token file is web identity.
+        let profile = config.profile(profileName)
+        let roleFirst = profile["role_arn"] != nil && profile["web_identity_token_file"] == nil
+            && (profile["source_profile"] != nil || profile["credential_source"] != nil)
+        if !roleFirst, let webIdentity,
+           let provider = try WebIdentityProvider.from(profile: profile, environment: environment, call: webIdentity, now: now) {
+            return try await provider.credentials()
+        }
         if let provider = try builder.provider(forProfile: profileName) {
             return try await provider.credentials()
         }
@@ -69,8 +83,6 @@ public struct DefaultCredentialChain: CredentialProvider {
         if profile["sso_session"] != nil || profile["sso_start_url"] != nil {
             note += " (SSO profiles are not supported directly: run 'aws sso login --profile \(profileName)' and "
                 + "'eval \"$(aws configure export-credentials --profile \(profileName) --format env)\"')"
-        } else if profile["web_identity_token_file"] != nil {
-            note += " (web_identity_token_file is not supported)"
         }
         return note
     }

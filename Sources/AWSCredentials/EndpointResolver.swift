@@ -52,9 +52,9 @@ public struct ResolvedEndpoint: Sendable, Equatable, CustomStringConvertible {
 public enum EndpointResolver {
     public static func resolve(_ service: ServiceEndpointInfo, region: String, explicitURL: String?,
                                environment: [String: String], profile: ConfigProfile,
-                               config: SharedConfig) throws -> ResolvedEndpoint {
+                               config: SharedConfig, allowInsecure: Bool = false) throws -> ResolvedEndpoint {
         func make(_ url: String, _ source: String) throws -> ResolvedEndpoint {
-            let (clean, host) = try validate(url, source: source)
+            let (clean, host) = try validate(url, source: source, allowInsecure: allowInsecure)
             return ResolvedEndpoint(url: clean, host: host, signingRegion: region, signingName: service.signingName,
                                     source: source)
         }
@@ -75,9 +75,34 @@ public enum EndpointResolver {
         }
 
         let fips = nonEmpty(environment["AWS_USE_FIPS_ENDPOINT"]).map(parseBool) ?? parseBool(profile["use_fips_endpoint"])
+        // sts_regional_endpoints = legacy: the AWS CLI's global STS host for the regions it used to serve, signed
+        // for us-east-1 (botocore args.py `_should_set_global_sts_endpoint`; never with FIPS or a configured URL).
+        if service == .sts, !fips, try stsRegionalEndpoints(environment: environment, profile: profile) == "legacy",
+           legacyGlobalSTSRegions.contains(region) {
+            return ResolvedEndpoint(url: "https://sts.amazonaws.com", host: "sts.amazonaws.com", signingRegion: "us-east-1",
+                                    signingName: service.signingName, source: "default (sts_regional_endpoints = legacy)")
+        }
         let host = defaultHost(service, region: region, fips: fips)
         return ResolvedEndpoint(url: "https://" + host, host: host, signingRegion: region,
                                 signingName: service.signingName, source: fips ? "default (FIPS)" : "default")
+    }
+
+    /// The regions whose STS calls went to sts.amazonaws.com before regional endpoints became the default.
+    static let legacyGlobalSTSRegions: Set<String> = [
+        "ap-northeast-1", "ap-south-1", "ap-southeast-1", "ap-southeast-2", "aws-global", "ca-central-1",
+        "eu-central-1", "eu-north-1", "eu-west-1", "eu-west-2", "eu-west-3", "sa-east-1", "us-east-1", "us-east-2",
+        "us-west-1", "us-west-2",
+    ]
+
+    /// AWS_STS_REGIONAL_ENDPOINTS, else the profile's sts_regional_endpoints: `regional` (the default) or `legacy`.
+    public static func stsRegionalEndpoints(environment: [String: String], profile: ConfigProfile) throws -> String {
+        let (raw, source) = nonEmpty(environment["AWS_STS_REGIONAL_ENDPOINTS"]).map { ($0, "AWS_STS_REGIONAL_ENDPOINTS") }
+            ?? profile["sts_regional_endpoints"].map { ($0, "sts_regional_endpoints in \(profile.origin(of: "sts_regional_endpoints"))") }
+            ?? ("regional", "")
+        guard raw == "regional" || raw == "legacy" else {
+            throw AWSConfigError(.invalidValue, "\(source) = '\(excerpt(raw, limit: 40))' is not valid; use regional or legacy")
+        }
+        return raw
     }
 
     /// `{prefix}.{region}.{dnsSuffix}`, or `{prefix}-fips...` when FIPS is asked for.
@@ -97,11 +122,15 @@ public enum EndpointResolver {
         return "amazonaws.com"
     }
 
-    /// An absolute http(s) URL with a host and no query or fragment; returns it without a trailing slash.
-    public static func validate(_ url: String, source: String) throws -> (url: String, host: String) {
-        func fail(_ why: String) -> AWSConfigError {
-            AWSConfigError(.invalidEndpoint, "endpoint URL '\(redactUserInfo(excerpt(url, limit: 120)))' from \(source) \(why); "
-                + "use a URL such as https://ssm.us-east-1.amazonaws.com or http://localhost:5000")
+    /// An absolute http(s) URL with a host and no query or fragment. A lone `/` after the host is dropped; a path is
+    /// kept exactly, trailing `/` included, as the AWS CLI sends it (`https://proxy/aws/` calls `/aws/`).
+    ///
+    /// http:// is accepted for loopback hosts only unless `allowInsecure` (--allow-insecure-endpoint): elsewhere the
+    /// session token and every answer would cross the network in clear.
+    public static func validate(_ url: String, source: String, allowInsecure: Bool = false) throws -> (url: String, host: String) {
+        func fail(_ why: String, example: Bool = true) -> AWSConfigError {
+            AWSConfigError(.invalidEndpoint, "endpoint URL '\(redactUserInfo(excerpt(url, limit: 120)))' from \(source) \(why)"
+                + (example ? "; use a URL such as https://ssm.us-east-1.amazonaws.com or http://localhost:5000" : ""))
         }
         guard let parts = URLComponents(string: url), let scheme = parts.scheme?.lowercased() else {
             throw fail("is not an absolute URL (it needs http:// or https://)")
@@ -110,8 +139,25 @@ public enum EndpointResolver {
         guard let host = parts.host, !host.isEmpty else { throw fail("has no host") }
         guard parts.query == nil, parts.fragment == nil else { throw fail("must not have a query or fragment") }
         guard parts.user == nil, parts.password == nil else { throw fail("must not contain a user name or password") }
+        // `http://host:` parses with no port; curl would quietly use 80. Say so instead.
+        if parts.port == nil, let authorityEnd = url.range(of: "://").map({ url[$0.upperBound...] }),
+           authorityEnd.prefix(while: { $0 != "/" }).hasSuffix(":") {
+            throw fail("has a ':' but no port after it; write the port (http://\(host):5000) or drop the ':'")
+        }
+        if scheme == "http", !allowInsecure, !isLoopback(host) {
+            throw fail("is plain http:// to a host that is not this machine: the session token and every answer would "
+                + "travel in clear. Use https://, or pass --allow-insecure-endpoint if this network is trusted", example: false)
+        }
         var clean = url
-        while clean.hasSuffix("/") { clean.removeLast() }
+        if parts.percentEncodedPath == "/" { clean.removeLast() }
         return (clean, host)
+    }
+
+    /// localhost, 127.0.0.0/8 and ::1: traffic that never leaves the machine.
+    public static func isLoopback(_ host: String) -> Bool {
+        let h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        if h == "localhost" || h.hasSuffix(".localhost") || h == "::1" || h == "0:0:0:0:0:0:0:1" { return true }
+        let octets = h.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
     }
 }

@@ -5,30 +5,59 @@ import Glibc
 
 /// `credential_process = command`: runs the command and reads credentials from its standard output.
 ///
-/// The command runs through `/bin/sh -c`, so quoting works as users expect from a shell, with the injected
-/// environment. Output must be `{"Version": 1, "AccessKeyId", "SecretAccessKey", "SessionToken"?, "Expiration"?}`.
-/// Errors include the program's stderr (helpers explain themselves there) but never its stdout, which holds secrets.
+/// As in the AWS CLI, the command is split into words with POSIX shell rules (quotes and backslashes; no variables,
+/// no `~`) and executed directly, without a shell; PATH comes from the injected environment. Output must be
+/// `{"Version": 1, "AccessKeyId", "SecretAccessKey", "SessionToken"?, "Expiration"?}`. Errors include the
+/// program's stderr (helpers explain themselves there) but never its stdout, which holds secrets, nor its arguments.
 public struct ProcessCredentialProvider: CredentialProvider {
     public let command: String
     public let profileName: String
     public let environment: [String: String]
     public let timeout: Duration
+    let now: @Sendable () -> Date
 
-    public init(command: String, profileName: String, environment: [String: String], timeout: Duration = .seconds(60)) {
+    public init(command: String, profileName: String, environment: [String: String], timeout: Duration = .seconds(60),
+                now: @escaping @Sendable () -> Date = { Date() }) {
         self.command = command
         self.profileName = profileName
         self.environment = environment
         self.timeout = timeout
+        self.now = now
     }
 
-    /// How the command is named in messages: its program only, since arguments can carry passwords.
+    /// How the command is named in messages: its program only, since arguments can carry passwords. A first word
+    /// shaped `NAME=value` is named by NAME alone: its value may be the password.
     var what: String {
-        let program = command.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) ?? command
+        let words = (try? ShellWords.split(command)) ?? command.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        guard let program = words.first else { return "credential_process of profile \(profileName)" }
+        if ShellWords.isAssignment(program) {
+            let name = program.prefix { $0 != "=" }
+            return "credential_process of profile \(profileName) (which starts with \(excerpt(String(name), limit: 40))=...)"
+        }
         return "credential_process '\(excerpt(program, limit: 80))' of profile \(profileName)"
     }
 
     public func credentials() async throws -> AWSCredentials {
-        let result = try await ChildProcess.run(shellCommand: command, environment: environment, timeout: timeout)
+        let words: [String]
+        do { words = try ShellWords.split(command) } catch {
+            throw AWSConfigError(.credentialProcess, "\(what) cannot be split into words: \(error.reason); "
+                + "it is read like a shell command line (quotes and backslashes), but no shell runs it")
+        }
+        guard let program = words.first else {
+            throw AWSConfigError(.credentialProcess, "credential_process of profile \(profileName) is empty; name the helper program")
+        }
+        if ShellWords.isAssignment(program) {
+            throw AWSConfigError(.credentialProcess, "\(what): no shell runs credential_process (as in the AWS CLI), so a "
+                + "leading NAME=value does not set a variable; set it in the environment, or write "
+                + "credential_process = sh -c '...' if a shell is really wanted")
+        }
+        let result: ChildProcess.Result
+        do {
+            result = try await ChildProcess.run(arguments: words, environment: environment, timeout: timeout)
+        } catch let error as ChildProcess.SpawnError {
+            throw AWSConfigError(.credentialProcess, "\(what) could not be started: \(error.reason)"
+                + (program.contains("/") ? "" : " (PATH: \(excerpt(environment["PATH"] ?? "unset", limit: 200)))"))
+        }
         let stderr = excerpt(String(decoding: result.stderr, as: UTF8.self), limit: 500)
         let stderrNote = stderr.isEmpty ? "" : "; its stderr said: \(stderr)"
         if result.timedOut {
@@ -51,8 +80,17 @@ public struct ProcessCredentialProvider: CredentialProvider {
         default:
             throw AWSConfigError(.credentialProcess, "\(what) printed an unsupported Version; only 1 is supported")
         }
-        return try CredentialJSON.parse(result.stdout, tokenKey: "SessionToken", source: "process profile \(profileName)",
-                                        what: what, kind: .credentialProcess)
+        let credentials = try CredentialJSON.parse(result.stdout, tokenKey: "SessionToken",
+                                                   source: "process profile \(profileName)", what: what,
+                                                   kind: .credentialProcess)
+        // Fresh credentials that are already expired would fail every call with ExpiredToken, or be fetched again
+        // at once in a loop: say which helper hands out stale ones.
+        if let expiration = credentials.expiration, expiration <= now() {
+            throw AWSConfigError(.credentialProcess, "\(what) returned credentials that had already expired "
+                + "(Expiration \(CredentialJSON.format(expiration)), now \(CredentialJSON.format(now()))); "
+                + "the helper may be serving a stale cache: refresh its session, and check this machine's clock")
+        }
+        return credentials
     }
 }
 
@@ -60,94 +98,4 @@ public struct ProcessCredentialProvider: CredentialProvider {
 func seconds(_ duration: Duration) -> String {
     let value = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     return value == value.rounded() ? String(Int(value)) : String(value)
-}
-
-/// A child process run to completion with a deadline, both pipes drained so it can never block on a full pipe.
-enum ChildProcess {
-    struct Result: Sendable {
-        var status: Int32
-        var stdout: [UInt8]
-        var stderr: [UInt8]
-        var timedOut: Bool
-    }
-
-    /// Output beyond this is read and dropped, so a runaway helper cannot fill memory.
-    static let outputLimit = 1 << 20
-
-    static func run(shellCommand: String, environment: [String: String], timeout: Duration) async throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", shellCommand]
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        let outPipe = Pipe()
-        let errPipe = Pipe()
-        process.standardOutput = outPipe
-        process.standardError = errPipe
-        let state = RunState()
-        do {
-            try process.run()
-        } catch {
-            throw AWSConfigError(.credentialProcess, "could not start /bin/sh for credential_process: \(error)")
-        }
-        // Foundation starts the child as leader of its own process group: killing the group also stops whatever
-        // the shell started, which would otherwise keep our pipes open.
-        let pid = process.processIdentifier
-        let stop: @Sendable () -> Void = { if state.markStopping() { kill(-pid, SIGKILL) } }
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Result, Never>) in
-                let readers = DispatchGroup()
-                for (pipe, isErr) in [(outPipe, false), (errPipe, true)] {
-                    readers.enter()
-                    Thread.detachNewThread {
-                        let handle = pipe.fileHandleForReading
-                        while true {
-                            let chunk = handle.availableData
-                            if chunk.isEmpty { break }
-                            state.append(chunk, toStderr: isErr, limit: outputLimit)
-                        }
-                        readers.leave()
-                    }
-                }
-                let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-                DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
-                    if process.isRunning { state.markTimedOut(); stop() }
-                }
-                DispatchQueue.global().async {
-                    process.waitUntilExit()
-                    _ = state.markStopping()  // the pid may be reused from now on: never signal it again
-                    // A background grandchild may hold the pipes open; do not wait for it forever.
-                    _ = readers.wait(timeout: .now() + 2)
-                    continuation.resume(returning: state.result(status: process.terminationStatus))
-                }
-            }
-        } onCancel: {
-            stop()
-        }
-    }
-
-    /// Output and flags shared between the reader threads, the timer and the waiter.
-    final class RunState: @unchecked Sendable {
-        private let lock = NSLock()
-        private var out: [UInt8] = []
-        private var err: [UInt8] = []
-        private var timedOut = false
-        private var stopping = false
-
-        func append(_ data: Data, toStderr: Bool, limit: Int) {
-            lock.withLock {
-                if toStderr {
-                    if err.count < limit { err.append(contentsOf: data.prefix(limit - err.count)) }
-                } else if out.count < limit {
-                    out.append(contentsOf: data.prefix(limit - out.count))
-                }
-            }
-        }
-        func markTimedOut() { lock.withLock { timedOut = true } }
-        /// True only the first time, so the group is signalled once.
-        func markStopping() -> Bool { lock.withLock { defer { stopping = true }; return !stopping } }
-        func result(status: Int32) -> Result {
-            lock.withLock { Result(status: status, stdout: out, stderr: err, timedOut: timedOut) }
-        }
-    }
 }

@@ -14,6 +14,9 @@ public struct SharedConfig: Sendable {
     let services: [String: [String: [String: String]]]
     /// Config-file sections the CLI ignores, kept to explain a common mistake: `[dev]` instead of `[profile dev]`.
     let ignoredConfigSections: Set<String>
+    /// Things that parse but are probably not what the user meant (a `#` comment after a value, both `[default]` and
+    /// `[profile default]`): printed to standard error by the CLI, never fatal.
+    public internal(set) var warnings: [String] = []
 
     public init(configLabel: String = "config", credentialsLabel: String = "credentials",
                 configProfiles: [String: [String: String]] = [:], credentialsProfiles: [String: [String: String]] = [:],
@@ -39,15 +42,26 @@ public struct SharedConfig: Sendable {
         var configProfiles: [String: [String: String]] = [:]
         var services: [String: [String: [String: String]]] = [:]
         var ignored: Set<String> = []
+        var warnings: [String] = []
         if let text = try readIfPresent(configPath, label: configLabel) {
-            let sections = try ConfigFileParser.parse(text, kind: .config, label: configLabel)
-            // `[profile default]` beats `[default]` when both exist, as in the newer SDKs.
-            let ordered = sections.filter { $0.header == "default" } + sections.filter { $0.header != "default" }
-            for section in ordered {
+            let sections = try ConfigFileParser.parse(text, kind: .config, label: configLabel, warnings: &warnings)
+            // `[default]` and `[profile default]` both name the default profile. As in the AWS CLI (botocore's
+            // build_profile_map), the section that comes later in the file replaces the earlier one whole.
+            var defaultHeader: String?
+            for section in sections {
                 let header = section.header
-                if header == "default" {
-                    configProfiles["default", default: [:]].merge(section.values) { _, new in new }
-                } else if let name = suffix(of: header, after: "profile") {
+                let profileName = header == "default" ? "default" : suffix(of: header, after: "profile")
+                if let name = profileName, name == "default" {
+                    let form = header == "default" ? "[default]" : "[profile default]"
+                    if let earlier = defaultHeader, earlier != form {
+                        warnings.append("\(configLabel) has both [default] and [profile default]; as in the AWS CLI, "
+                            + "\(form) (line \(section.line)) replaces \(earlier) whole: keep only one of them")
+                        configProfiles["default"] = section.values
+                    } else {
+                        configProfiles["default", default: [:]].merge(section.values) { _, new in new }
+                    }
+                    defaultHeader = form
+                } else if let name = profileName {
                     configProfiles[name, default: [:]].merge(section.values) { _, new in new }
                 } else if let name = suffix(of: header, after: "services") {
                     services[name, default: [:]].merge(section.subsections) { _, new in new }
@@ -59,13 +73,16 @@ public struct SharedConfig: Sendable {
         }
         var credentialsProfiles: [String: [String: String]] = [:]
         if let text = try readIfPresent(credentialsPath, label: credentialsLabel) {
-            for section in try ConfigFileParser.parse(text, kind: .credentials, label: credentialsLabel) {
+            for section in try ConfigFileParser.parse(text, kind: .credentials, label: credentialsLabel,
+                                                      warnings: &warnings) {
                 credentialsProfiles[section.header, default: [:]].merge(section.values) { _, new in new }
             }
         }
-        return SharedConfig(configLabel: configLabel, credentialsLabel: credentialsLabel,
-                            configProfiles: configProfiles, credentialsProfiles: credentialsProfiles,
-                            services: services, ignoredConfigSections: ignored)
+        var config = SharedConfig(configLabel: configLabel, credentialsLabel: credentialsLabel,
+                                  configProfiles: configProfiles, credentialsProfiles: credentialsProfiles,
+                                  services: services, ignoredConfigSections: ignored)
+        config.warnings = warnings
+        return config
     }
 
     /// Every profile named in either file, sorted.
@@ -105,6 +122,17 @@ public struct SharedConfig: Sendable {
         return services[sectionName]?[serviceKey]
     }
 
+    /// `services = NAME` must name a `[services NAME]` section that exists, as the AWS CLI insists: a typo would
+    /// otherwise send every call to the public endpoints instead of the VPC endpoints the section lists.
+    public func checkServicesSection(of profile: ConfigProfile) throws {
+        guard let name = profile["services"], services[name] == nil else { return }
+        let known = services.keys.sorted()
+        let hint = known.isEmpty ? "the file has no [services ...] section" : "sections there: " + known.map { "[services \($0)]" }.joined(separator: ", ")
+        throw AWSConfigError(.invalidValue, "services = \(excerpt(name, limit: 60)) in \(profile.origin(of: "services")) "
+            + "names a [services \(excerpt(name, limit: 60))] section that is not in \(configLabel) (\(hint)); "
+            + "fix the name or add the section")
+    }
+
     static func suffix(of header: String, after keyword: String) -> String? {
         guard header.hasPrefix(keyword), let first = header.dropFirst(keyword.count).first,
               first == " " || first == "\t" else { return nil }
@@ -120,6 +148,14 @@ public struct SharedConfig: Sendable {
         if isDirectory.boolValue {
             throw AWSConfigError(.unreadableFile, "\(label) is a directory, not a file; remove it or point "
                 + "AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE at the real file")
+        }
+        // /dev/null is the usual way to say "no file" (the AWS CLI reads it as a missing file); any other device,
+        // FIFO or socket is refused before it is read: /dev/zero never ends, a FIFO may never answer.
+        if let type = try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType,
+           type != .typeRegular {
+            if path == "/dev/null" { return nil }
+            throw AWSConfigError(.unreadableFile, "\(label) is not a regular file (\(type.rawValue)); point "
+                + "AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE at a file, or at /dev/null for none")
         }
         guard FileManager.default.isReadableFile(atPath: path), let data = FileManager.default.contents(atPath: path)
         else {

@@ -64,6 +64,9 @@ public enum CredentialJSON {
                               expiration: expiration, source: source)
     }
 
+    /// A time for messages: ISO 8601 UTC to the second.
+    public static func format(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
+
     /// ISO 8601 with or without fractional seconds (IMDS, ECS and STS differ).
     public static func parseISO8601(_ text: String) -> Date? {
         let plain = ISO8601DateFormatter()

@@ -18,7 +18,10 @@ public struct EnvelopeVerification: Sendable {
 /// Finds the envelope in a command's output and judges it. Works on the UTF-8 bytes so the hash is over
 /// exactly what the payload printed; a `\r` before `\n` is dropped; text outside the markers is ignored.
 public enum EnvelopeVerifier {
-    public static func verify(output: String, nonce: String, payloadSha256: String) -> EnvelopeVerification {
+    /// `instanceId`: the instance the invocation ran on. An envelope naming another instance is `tampered`: a fleet
+    /// command shares one nonce, so only this check stops one clone's output from vouching for another's.
+    public static func verify(output: String, nonce: String, payloadSha256: String,
+                              instanceId: String? = nil) -> EnvelopeVerification {
         let lines = splitLines(Array(output.utf8))
         let begin = Array(Envelope.beginLine.utf8)
         // The last BEGIN: after a 3010 reboot the output may hold the first run's envelope before the final one.
@@ -49,6 +52,10 @@ public enum EnvelopeVerifier {
         if envelope.payloadSha256 != payloadSha256 {
             return result(.stale, "payloadSha256 \(envelope.payloadSha256) is not the \(payloadSha256) this command sent",
                           envelope, actual)
+        }
+        if let instanceId, envelope.instanceId != instanceId {
+            return result(.tampered, "the envelope names instance '\(envelope.instanceId.prefix(40))', but the command ran on \(instanceId)",
+                          sha: actual)
         }
         return result(.verified, "\(envelope.payload)@\(envelope.version) on \(envelope.instanceId): \(envelope.status.rawValue)",
                       envelope, actual)

@@ -58,12 +58,20 @@ public enum JSONParser {
         mutating func object(depth: Int) throws(AgentError) -> JSONValue {
             i += 1
             var members: [(String, JSONValue)] = []
+            // A repeated name is refused: readers disagree on which copy wins (first here, last elsewhere), so a
+            // duplicate could show one reader a different envelope from the one another reader judged.
+            var names: Set<String> = []
             skipWhitespace()
             if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
             while true {
                 skipWhitespace()
                 guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
+                let keyStart = i
                 let key = try string()
+                guard names.insert(key).inserted else {
+                    i = keyStart
+                    throw fail("member name \"\(key.prefix(40))\" appears twice in one object")
+                }
                 skipWhitespace()
                 try expect(":")
                 skipWhitespace()

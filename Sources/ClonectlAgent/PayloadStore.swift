@@ -1,5 +1,8 @@
 import ClonectlCrypto
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The released payloads on disk (a ps-scripts folder and its manifest), read only after their hash is checked.
 ///
@@ -23,29 +26,32 @@ public struct PayloadStore: Sendable {
         manifest = try Manifest.parse([UInt8](data), file: file.path)
     }
 
-    /// Finds ps-scripts: `explicit` (from --payloads), else $CLONECTL_PAYLOADS, else an installed copy at
-    /// <executable dir>/../share/clonectl/ps-scripts, else the first ps-scripts/manifest.json found walking up
-    /// from the executable (a source checkout running .build/debug/clonectl).
+    /// Finds ps-scripts, from these places only: `explicit` (from --payloads), else $CLONECTL_PAYLOADS, else the
+    /// installed copy at <executable dir>/../share/clonectl/ps-scripts, else, for a binary running from a checkout's
+    /// `.build` folder, that checkout's ps-scripts. Never a search upwards through folders anyone may have made.
+    /// The folder found must be trustworthy (`checkTrust`): the payloads it holds are run as SYSTEM on every clone.
     public static func locate(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
                               executable: URL? = Bundle.main.executableURL) throws(AgentError) -> URL {
         if let explicit, !explicit.isEmpty { return try checked(explicit, source: "--payloads") }
         if let env = environment[environmentVariable], !env.isEmpty { return try checked(env, source: environmentVariable) }
         var tried: [String] = []
         if let executable {
-            let binDir = executable.resolvingSymlinksInPath().deletingLastPathComponent()
-            let installed = binDir.deletingLastPathComponent().appendingPathComponent("share/clonectl/ps-scripts")
-            if hasManifest(installed) { return installed.standardizedFileURL }
-            tried.append(installed.standardizedFileURL.path)
-            var dir = binDir
-            while dir.path != "/" && !dir.path.isEmpty {
-                let candidate = dir.appendingPathComponent("ps-scripts")
-                if hasManifest(candidate) { return candidate }
-                dir.deleteLastPathComponent()
+            let resolved = executable.resolvingSymlinksInPath()
+            let binDir = resolved.deletingLastPathComponent()
+            let installed = binDir.deletingLastPathComponent().appendingPathComponent("share/clonectl/ps-scripts").standardizedFileURL
+            if hasManifest(installed) { return try checked(installed.path, source: "the installed copy") }
+            tried.append(installed.path)
+            // <checkout>/.build/<triple>/debug/clonectl or <checkout>/.build/debug/clonectl: the checkout's own payloads.
+            let parts = resolved.pathComponents
+            if let build = parts.lastIndex(of: ".build"), build > 0 {
+                let checkout = URL(fileURLWithPath: NSString.path(withComponents: Array(parts[..<build])))
+                let candidate = checkout.appendingPathComponent("ps-scripts").standardizedFileURL
+                if hasManifest(candidate) { return try checked(candidate.path, source: "the build's checkout") }
+                tried.append(candidate.path)
             }
-            tried.append("ps-scripts/ in every folder above \(binDir.path)")
         }
         throw AgentError(.payloadsNotFound,
-                         "no ps-scripts folder with manifest.json found (looked at: \(tried.joined(separator: "; "))); pass --payloads DIR or set \(environmentVariable)")
+                         "no ps-scripts folder with manifest.json found (looked at: \(tried.isEmpty ? "nothing" : tried.joined(separator: "; "))); pass --payloads DIR or set \(environmentVariable)")
     }
 
     static func hasManifest(_ dir: URL) -> Bool {
@@ -58,7 +64,29 @@ public struct PayloadStore: Sendable {
             throw AgentError(.payloadsNotFound,
                              "\(source) names '\(path)', which holds no manifest.json; point it at the ps-scripts folder")
         }
+        try checkTrust(url, source: source)
         return url
+    }
+
+    /// The folder, its manifest and the folder above it must belong to root or to this user and be writable by
+    /// nobody else: whoever can change the manifest chooses what runs on the clones (the hashes come from it).
+    static func checkTrust(_ root: URL, source: String) throws(AgentError) {
+        let me = getuid()
+        for path in [root.deletingLastPathComponent().path, root.path, root.appendingPathComponent("manifest.json").path] {
+            var info = stat()
+            guard stat(path, &info) == 0 else { continue }
+            let sticky = info.st_mode & S_ISVTX != 0
+            if info.st_uid != 0 && info.st_uid != me {
+                throw AgentError(.payloadsNotFound, "\(path) (payloads from \(source)) belongs to user id \(info.st_uid), "
+                    + "neither root nor you: its owner could change what runs on the clones. Use a copy of your own "
+                    + "(cp -r) and pass it with --payloads, or have root own it")
+            }
+            if info.st_mode & (S_IWGRP | S_IWOTH) != 0 && !sticky {
+                throw AgentError(.payloadsNotFound, "\(path) (payloads from \(source)) is writable by "
+                    + "\(info.st_mode & S_IWOTH != 0 ? "everyone" : "its group"): anyone there could change what runs on "
+                    + "the clones. Run: chmod go-w '\(path)'")
+            }
+        }
     }
 
     /// Every version of `name`, oldest first.

@@ -48,10 +48,10 @@ public struct CleanupCommand: AsyncParsableCommand {
         if dryRun { return }
         if preview.toDelete > 0, !yes {
             guard isatty(0) == 1, isatty(2) == 1 else {
-                FileHandle.standardError.write(Data("nothing deleted: add --yes to confirm (no terminal to ask on)\n".utf8))
+                TerminalText.writeError("nothing deleted: add --yes to confirm (no terminal to ask on)\n")
                 throw ExitCode.validationFailure
             }
-            FileHandle.standardError.write(Data("Delete these \(preview.toDelete)? [y/N] ".utf8))
+            TerminalText.writeError("Delete these \(preview.toDelete)? [y/N] ")
             let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
             guard answer == "y" || answer == "yes" else {
                 print("nothing deleted")
@@ -65,7 +65,7 @@ public struct CleanupCommand: AsyncParsableCommand {
         let ledger = controller.ledger
         let lock = "plan:\(plan.name)"
         do { try ledger.acquireLock(lock, runId: record.id) } catch let error as LedgerError {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            TerminalText.writeError("\(error)\n")
             throw ExitCodes.locked
         }
         defer { try? ledger.releaseLock(lock) }
@@ -80,7 +80,7 @@ public struct CleanupCommand: AsyncParsableCommand {
                 do {
                     try await SourceClaim(ec2: controller.services.ec2).release(plan.source.instanceId, runId: record.id, state: "cleaned")
                 } catch {
-                    FileHandle.standardError.write(Data("warning: the source's clonectl:state tag could not be set to cleaned: \(error)\n".utf8))
+                    TerminalText.writeError("warning: the source's clonectl:state tag could not be set to cleaned: \(error)\n")
                 }
             } else {
                 failed = true
@@ -91,7 +91,7 @@ public struct CleanupCommand: AsyncParsableCommand {
             p.cleanup.terminateWorkCopy = true
             let ctx = StepContext(runId: record.id, plan: p, ledger: ledger, reporter: reporter)
             do { try await CleanupStep(services: controller.services).run(ctx, &s) } catch {
-                FileHandle.standardError.write(Data("\(error)\n".utf8))
+                TerminalText.writeError("\(error)\n")
                 failed = true
             }
         }
@@ -99,7 +99,7 @@ public struct CleanupCommand: AsyncParsableCommand {
         print(left.isEmpty ? "\(record.id): nothing of this run is left" :
               "\(record.id) still has: " + left.map { "\($0.kind) \($0.id)" }.joined(separator: ", "))
         if failed {
-            FileHandle.standardError.write(Data("cleanup of \(record.id) did not finish (see above; `clonectl status \(record.id)`); the run is not recorded as cleaned\n".utf8))
+            TerminalText.writeError("cleanup of \(record.id) did not finish (see above; `clonectl status \(record.id)`); the run is not recorded as cleaned\n")
             throw ExitCodes.failed
         }
     }

@@ -30,24 +30,26 @@ final class ConsoleReporter: WorkflowReporter, @unchecked Sendable {
                 started[s] = .now
                 line(s, "started", final: !live)
             case .stepSkipped(let s, let why):
-                line(s, "skipped: \(why)", final: true)
+                line(s, "skipped: \(TerminalText.clean(why))", final: true)
             case .stepSucceeded(let s, let d):
                 line(s, paint("done", 32) + " in \(Self.human(d))", final: true)
             case .stepFailed(let s, let why):
-                line(s, paint("FAILED", 31) + ": \(why)", final: true, force: true)
+                line(s, paint("FAILED", 31) + ": \(TerminalText.clean(why))", final: true, force: true)
             case .progress(let s, let m):
-                line(s, m, final: !live, throttle: true)
+                line(s, TerminalText.clean(m), final: !live, throttle: true)
             case .dryRun(let s, let lines):
                 print("\(s.rawValue):")
                 for l in lines { print("  would: \(l)") }
             case .cleanupStarted(let s):
                 line(s, "cleaning up", final: true)
             case .cleanupFailed(let s, let why):
-                line(s, paint("cleanup failed", 31) + ": \(why)", final: true, force: true)
+                line(s, paint("cleanup failed", 31) + ": \(TerminalText.clean(why))", final: true, force: true)
             }
         }
     }
 
+    /// `text` is already clean: outside strings pass through `TerminalText.clean` where events are turned into
+    /// words above, before this reporter adds its own colour codes.
     private func line(_ step: StepName, _ text: String, final: Bool, force: Bool = false, throttle: Bool = false) {
         if quiet && !force { return }
         // A final line carries its own time ("done in 3s"); a live one shows how long the step has been running.
@@ -60,7 +62,7 @@ final class ConsoleReporter: WorkflowReporter, @unchecked Sendable {
             FileHandle.standardOutput.write(Data(("\r\u{1B}[2K" + String(body.prefix(max(20, width - 1)))
                                                   + (final ? "\n" : "")).utf8))
         } else {
-            print("\(Self.stamp()) \(step.rawValue): \(text)")
+            Swift.print("\(Self.stamp()) \(step.rawValue): \(text)")
         }
     }
 

@@ -15,8 +15,10 @@ public struct LedgerOptions: ParsableArguments {
 
     public init() {}
 
-    public func openLedger(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Ledger {
-        try Ledger(path: ledger ?? Ledger.defaultPath(environment: environment))
+    /// `forReading`: the command only reads the ledger, so one this user cannot write is opened read-only.
+    public func openLedger(environment: [String: String] = ProcessInfo.processInfo.environment,
+                           forReading: Bool = false) throws -> Ledger {
+        try Ledger(path: ledger ?? Ledger.defaultPath(environment: environment), forReading: forReading)
     }
 }
 

@@ -136,15 +136,21 @@ public struct DebugSigV4Command: ParsableCommand {
         }
     }
 
-    /// The canonical request with every `x-amz-security-token` header value, and any other occurrence of the
-    /// token (a presigned query, say), replaced by `<session-token>`.
+    /// The canonical request with every `x-amz-security-token` header value, every `X-Amz-Security-Token` query
+    /// parameter's value (a presigned URL piped in carries its own token there, URI-encoded), and any other
+    /// occurrence of the token, raw or URI-encoded, replaced by `<session-token>`.
     static func redactingSessionToken(_ canonical: String, token: String?) -> String {
         let prefix = "x-amz-security-token:"
         var lines = canonical.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
             line.hasPrefix(prefix) ? prefix + "<session-token>" : String(line)
         }
+        lines = lines.map { $0.replacing(#/(?i)(^|[&?])(x-amz-security-token=)[^&\s]*/#) { "\($0.output.1)\($0.output.2)<session-token>" } }
         if let token, !token.isEmpty {
-            lines = lines.map { $0.replacingOccurrences(of: token, with: "<session-token>") }
+            let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+            let encoded = token.addingPercentEncoding(withAllowedCharacters: unreserved) ?? token
+            lines = lines.map {
+                $0.replacingOccurrences(of: token, with: "<session-token>").replacingOccurrences(of: encoded, with: "<session-token>")
+            }
         }
         return lines.joined(separator: "\n")
     }

@@ -15,6 +15,10 @@ public struct AWSOptions: ParsableArguments {
             help: "Send every AWS call to this URL instead of the default endpoints (e.g. a VPC endpoint or a local AWS).")
     public var endpointURL: String?
 
+    @Flag(name: .customLong("allow-insecure-endpoint"),
+          help: "Accept an http:// endpoint on a host other than this machine (requests and the session token then travel in clear).")
+    public var allowInsecureEndpoint = false
+
     @Flag(name: .shortAndLong, help: "Print every AWS call (operation, status, request id, time); never secrets.")
     public var verbose = false
 
@@ -23,8 +27,11 @@ public struct AWSOptions: ParsableArguments {
     /// Resolves flags, environment and shared files into settings; configuration errors read as what to fix.
     public func settings(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AWSSettings {
         do {
-            return try AWSSettings.resolve(ExplicitSettings(profile: profile, region: region, endpointURL: endpointURL),
-                                           environment: environment)
+            let settings = try AWSSettings.resolve(ExplicitSettings(profile: profile, region: region, endpointURL: endpointURL,
+                                                                    allowInsecureEndpoint: allowInsecureEndpoint),
+                                                   environment: environment)
+            for warning in settings.warnings { TerminalText.warn(warning) }
+            return settings
         } catch let error as AWSConfigError {
             throw ValidationError(error.description)
         }
@@ -47,7 +54,7 @@ public struct AWSOptions: ParsableArguments {
             case .failed:
                 line = "aws: \(event.service) \(event.operation) gave up after \(event.attempt) attempt(s): \(event.errorCode ?? "?")"
             }
-            FileHandle.standardError.write(Data((line + "\n").utf8))
+            TerminalText.writeError((line + "\n"))
         }
     }
 

@@ -14,7 +14,7 @@ enum Interruptible {
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
                 if task.isCancelled { exit(130) }
-                FileHandle.standardError.write(Data("\nstopping: recording where the run is (Ctrl-C again to quit at once)\n".utf8))
+                TerminalText.writeError("\nstopping: recording where the run is (Ctrl-C again to quit at once)\n")
                 task.cancel()
             }
             source.resume()

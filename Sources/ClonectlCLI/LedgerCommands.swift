@@ -10,7 +10,7 @@ public struct StatusCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        let l = try store.openLedger()
+        let l = try store.openLedger(forReading: true)
         defer { l.close() }
         let output = store.output
         guard let id = runId else {
@@ -52,7 +52,7 @@ public struct HistoryCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        let l = try store.openLedger()
+        let l = try store.openLedger(forReading: true)
         defer { l.close() }
         let output = store.output
         let rows = try l.history(instanceId: instance, step: step)
@@ -78,7 +78,7 @@ public struct ShowCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        let l = try store.openLedger()
+        let l = try store.openLedger(forReading: true)
         defer { l.close() }
         let output = store.output
         let c = try l.command(id: commandId)

@@ -36,11 +36,11 @@ public struct PayloadsOptions: ParsableArguments {
 /// Small text helpers shared by the payloads subcommands.
 enum PayloadsText {
     static func write(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        FileHandle.standardOutput.write(Data(TerminalText.clean(text).utf8))
     }
 
     static func writeError(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
+        TerminalText.writeError(text)
     }
 
     /// Pads `s` to `width` columns (ASCII names and versions).

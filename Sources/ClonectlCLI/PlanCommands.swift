@@ -24,7 +24,7 @@ public struct PlanValidateCommand: ParsableCommand {
             let p = try PlanLoader.load(path: plan)
             print("\(plan): valid plan '\(p.name)': source \(p.source.instanceId), \(p.clones.count) clone(s)")
         } catch let error as PlanError {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            TerminalText.writeError("\(error)\n")
             throw ExitCodes.planInvalid
         }
     }
@@ -43,7 +43,7 @@ public struct PlanShowCommand: ParsableCommand {
         do {
             p = try PlanLoader.load(path: plan)
         } catch let error as PlanError {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            TerminalText.writeError("\(error)\n")
             throw ExitCodes.planInvalid
         }
         switch output {

@@ -40,7 +40,7 @@ extension AWSOptions {
         } catch let conflict as PlanRegion.Conflict {
             throw ValidationError(conflict.description)
         }
-        if let note = chosen.note { FileHandle.standardError.write(Data((note + "\n").utf8)) }
+        if let note = chosen.note { TerminalText.writeError((note + "\n")) }
         var copy = self
         copy.region = chosen.region
         return try copy.settings(environment: environment)

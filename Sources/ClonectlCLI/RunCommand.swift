@@ -44,7 +44,7 @@ public struct RunCommand: AsyncParsableCommand {
     public func run() async throws {
         let plan: Plan
         do { plan = try PlanLoader.load(path: self.plan) } catch let error as PlanError {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            TerminalText.writeError("\(error)\n")
             throw ExitCodes.planInvalid
         }
         let planSha = Hex.encode(Crypto.sha256((try? Data(contentsOf: URL(fileURLWithPath: self.plan))) ?? Data()))
@@ -94,7 +94,7 @@ public struct RunCommand: AsyncParsableCommand {
             }
             return
         case .cleaned:
-            FileHandle.standardError.write(Data("\(selection.message ?? "")\n".utf8))
+            TerminalText.writeError("\(selection.message ?? "")\n")
             throw ExitCodes.failed
         case .start, .resume: break
         }
@@ -103,7 +103,7 @@ public struct RunCommand: AsyncParsableCommand {
         for name in locks {
             if breakLock { try ledger.breakLock(name) }
             do { try ledger.acquireLock(name, runId: nil) } catch let error as LedgerError {
-                FileHandle.standardError.write(Data("\(error)\n".utf8))
+                TerminalText.writeError("\(error)\n")
                 throw ExitCodes.locked
             }
         }
@@ -123,17 +123,17 @@ public struct RunCommand: AsyncParsableCommand {
                 text += "\n\(own.id) is \(own.status) in this ledger: resume it with `clonectl run \(self.plan)` (without --new), "
                     + "or undo it with `clonectl cleanup \(own.id) --all` first"
             }
-            FileHandle.standardError.write(Data("\(text)\n".utf8))
+            TerminalText.writeError("\(text)\n")
             throw ExitCodes.locked
         } catch {
-            FileHandle.standardError.write(Data("cannot start: \(error)\n\(AWSErrorHints.advice(for: error, region: region, plan: self.plan))\n".utf8))
+            TerminalText.writeError("cannot start: \(error)\n\(AWSErrorHints.advice(for: error, region: region, plan: self.plan))\n")
             throw ExitCodes.failed
         }
 
         let run: RunRecord
         if let unfinished = resuming {
             if unfinished.planSha256 != planSha {
-                FileHandle.standardError.write(Data("note: \(self.plan) changed since \(unfinished.id) started; resuming with the new plan\n".utf8))
+                TerminalText.writeError("note: \(self.plan) changed since \(unfinished.id) started; resuming with the new plan\n")
             }
             try ledger.setRunStatus(unfinished.id, "running")
             run = unfinished
@@ -147,7 +147,7 @@ public struct RunCommand: AsyncParsableCommand {
             try await claim.claim(plan.source.instanceId, runId: run.id, host: Ledger.currentOwner().host)
         } catch {
             try? ledger.setRunStatus(run.id, "failed")
-            FileHandle.standardError.write(Data("\(run.id) failed before its first step: could not tag the source \(plan.source.instanceId) (\(error))\n\(AWSErrorHints.advice(for: error, region: region, plan: self.plan))\n".utf8))
+            TerminalText.writeError("\(run.id) failed before its first step: could not tag the source \(plan.source.instanceId) (\(error))\n\(AWSErrorHints.advice(for: error, region: region, plan: self.plan))\n")
             throw ExitCodes.failed
         }
 
@@ -160,7 +160,7 @@ public struct RunCommand: AsyncParsableCommand {
         let finalStatus = (try? ledger.run(id: run.id).status) ?? "failed"
         if finalStatus == "succeeded" || finalStatus == "cleaned" {
             do { try await claim.release(plan.source.instanceId, runId: run.id, state: finalStatus == "succeeded" ? "done" : "cleaned") } catch {
-                FileHandle.standardError.write(Data("warning: could not mark the source \(plan.source.instanceId) as released (\(error)); its tag clonectl:state still says held\n".utf8))
+                TerminalText.writeError("warning: could not mark the source \(plan.source.instanceId) as released (\(error)); its tag clonectl:state still says held\n")
             }
         }
         switch outcome {
@@ -175,7 +175,7 @@ public struct RunCommand: AsyncParsableCommand {
             } else {
                 next = AWSErrorHints.advice(for: error, region: region, plan: self.plan)
             }
-            FileHandle.standardError.write(Data("\(run.id) \(finalStatus): \(error)\n\(next); `clonectl status \(run.id)` shows where it stands.\n".utf8))
+            TerminalText.writeError("\(run.id) \(finalStatus): \(error)\n\(next); `clonectl status \(run.id)` shows where it stands.\n")
             throw error is CancellationError ? ExitCodes.interrupted : ExitCodes.failed
         }
     }

@@ -17,16 +17,16 @@ enum RunSummary {
             object["masterImageId"] = state.masterImageId
             object["workCopyInstanceId"] = state.workCopyInstanceId
             if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
-                Swift.print(String(decoding: data, as: UTF8.self))
+                TerminalText.print(String(decoding: data, as: UTF8.self))
             }
         case .text:
-            Swift.print("")
-            Swift.print("Run \(run.id): \(run.status)")
-            if let id = state.sourceImageId { Swift.print("  source image   \(id)") }
-            if let id = state.masterImageId { Swift.print("  master image   \(id)") }
-            for (name, id) in state.clones.sorted(by: { $0.key < $1.key }) { Swift.print("  clone          \(name) = \(id)") }
-            for step in steps { Swift.print("  \(step.name.padding(toLength: 17, withPad: " ", startingAt: 0)) \(step.status)") }
-            Swift.print("  ledger         \(ledger.path)")
+            TerminalText.print("")
+            TerminalText.print("Run \(run.id): \(run.status)")
+            if let id = state.sourceImageId { TerminalText.print("  source image   \(id)") }
+            if let id = state.masterImageId { TerminalText.print("  master image   \(id)") }
+            for (name, id) in state.clones.sorted(by: { $0.key < $1.key }) { TerminalText.print("  clone          \(name) = \(id)") }
+            for step in steps { TerminalText.print("  \(step.name.padding(toLength: 17, withPad: " ", startingAt: 0)) \(step.status)") }
+            TerminalText.print("  ledger         \(ledger.path)")
         }
     }
 }

@@ -49,12 +49,12 @@ public struct StepCommand: AsyncParsableCommand {
         do {
             fleet = try instance.map { ($0, []) } + (targets.map(Self.readTargets) ?? [])
         } catch let error as ValidationError {
-            FileHandle.standardError.write(Data("\(error.message)\n".utf8))
+            TerminalText.writeError("\(error.message)\n")
             throw ExitCode.validationFailure
         }
         var seen = Set<String>()
         for (id, _) in fleet where !seen.insert(id).inserted {
-            FileHandle.standardError.write(Data("\(id) is named twice (in --instance or --targets); name each instance once\n".utf8))
+            TerminalText.writeError("\(id) is named twice (in --instance or --targets); name each instance once\n")
             throw ExitCode.validationFailure
         }
         let params: LoaderParams
@@ -67,8 +67,8 @@ public struct StepCommand: AsyncParsableCommand {
         // Checked against the payload's param() block before any AWS call: a typo fails here, not on the guest.
         let problems = try ParameterCheck.problems(store: try options.payloadStore(), reference: reference, params: params)
         guard problems.isEmpty else {
-            FileHandle.standardError.write(Data(("parameters refused, nothing sent:\n" + problems.map { "  \($0)" }.joined(separator: "\n")
-                + "\n  (`clonectl payloads show \(reference)` lists its parameters)\n").utf8))
+            TerminalText.writeError("parameters refused, nothing sent:\n" + problems.map { "  \($0)" }.joined(separator: "\n")
+                + "\n  (`clonectl payloads show \(reference)` lists its parameters)\n")
             throw ExitCode.validationFailure
         }
         let controller = try Controller.open(options)

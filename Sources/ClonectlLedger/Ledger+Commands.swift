@@ -5,6 +5,15 @@ extension Ledger {
     public func recordCommand(_ c: CommandRecord) throws {
         let ids = String(decoding: try JSONEncoder().encode(c.instanceIds), as: UTF8.self)
         try locked {
+            // SSM never reuses a command id: one already recorded means the endpoint is not behaving like SSM. Said
+            // plainly, rather than as SQLite's "UNIQUE constraint failed".
+            if let earlier = try database.query("SELECT step, sent_at FROM commands WHERE command_id = ?", [.text(c.commandId)], {
+                ($0.text(0) ?? "?", $0.text(1) ?? "?")
+            }).first {
+                throw LedgerError.invalid("SendCommand answered with command id \(c.commandId), which the ledger \(path) already "
+                    + "holds for step \(earlier.0) (sent \(earlier.1)); SSM never reuses a command id, so check that "
+                    + "--endpoint-url points at SSM. Nothing was recorded for step \(c.step)")
+            }
             try database.execute("""
                 INSERT INTO commands (command_id, run_id, step, payload, version, payload_sha256, nonce, instance_ids,
                                       parameters_json, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

@@ -22,7 +22,10 @@ public final class Ledger: @unchecked Sendable {
         return "\(home)/.local/state/clonectl/ledger.sqlite"
     }
 
-    public init(path: String, clock: @escaping @Sendable () -> Date = { Date() }) throws {
+    /// Opens the ledger at `path`, creating it (0600, in a 0700 folder) when it does not exist, and migrating it.
+    /// `forReading`: a command that only reads (status, history, show) opens a ledger this user cannot write as it
+    /// is, read-only, instead of failing on the migration's write.
+    public init(path: String, clock: @escaping @Sendable () -> Date = { Date() }, forReading: Bool = false) throws {
         self.path = path
         self.clock = clock
         let fm = FileManager.default
@@ -30,15 +33,53 @@ public final class Ledger: @unchecked Sendable {
         if !folder.isEmpty, !fm.fileExists(atPath: folder) {
             try fm.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
-        // O_EXCL: two controllers starting at once must not truncate each other's new file.
-        let fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0o600)
+        if !folder.isEmpty { try LedgerTrust.checkFolder(folder, ledger: path) }
+        try LedgerTrust.checkFile(path)
+        if LedgerTrust.isReadOnly(path) {
+            guard forReading else {
+                throw LedgerError.invalid("the ledger \(path) is read-only for you; this command records what it does, so make "
+                    + "it writable (chmod u+w '\(path)') or pass --ledger with another path")
+            }
+            db = try SQLiteDatabase(path: path, readOnly: true)
+            try Self.checkIsLedger(db, path: path)
+            let version = try db.query("PRAGMA user_version") { $0.int(0) ?? 0 }.first ?? 0
+            guard version <= Schema.migrations.count else {
+                throw LedgerError.tooNew(found: version, supported: Schema.migrations.count)
+            }
+            guard version == Schema.migrations.count else {
+                throw LedgerError.invalid("the ledger \(path) is read-only for you and needs updating from schema version "
+                    + "\(version) to \(Schema.migrations.count) before this clonectl can read it: make it writable "
+                    + "(chmod u+w '\(path)') once")
+            }
+            return
+        }
+        // O_EXCL: two controllers starting at once must not truncate each other's new file. O_CREAT with O_EXCL never
+        // follows a symlink, dangling or not; O_NOFOLLOW says so for the reader too.
+        let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
         if fd >= 0 {
             Glibc.close(fd)
         } else if errno != EEXIST {
             throw LedgerError.database("cannot create the ledger at \(path): \(String(cString: strerror(errno)))")
         }
+        // Checked again: a symlink planted between the check above and the create is refused here, and SQLite
+        // itself opens with SQLITE_OPEN_NOFOLLOW.
+        try LedgerTrust.checkFile(path)
         db = try SQLiteDatabase(path: path)
+        try Self.checkIsLedger(db, path: path)
         try migrate()
+    }
+
+    /// A SQLite file that some other program made is refused, never migrated into a ledger: its tables would be
+    /// kept, and its data mixed with ours.
+    static func checkIsLedger(_ db: SQLiteDatabase, path: String) throws {
+        let version = try db.query("PRAGMA user_version") { $0.int(0) ?? 0 }.first ?? 0
+        let tables = Set(try db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'") { $0.text(0) ?? "" })
+        let ours: Set<String> = ["runs", "steps", "commands"]
+        if version == 0 ? !tables.isEmpty : !ours.isSubset(of: tables) {
+            let names = tables.sorted().prefix(5).joined(separator: ", ")
+            throw LedgerError.invalid("\(path) is a SQLite database but not a clonectl ledger (tables: \(names.isEmpty ? "none" : names)); "
+                + "clonectl will not change it. Pass --ledger with the path of a ledger, or of a new file")
+        }
     }
 
     public func close() { locked { db.close() } }

@@ -7,11 +7,13 @@ final class SQLiteDatabase {
     private var handle: OpaquePointer?
     let path: String
 
-    /// Opens (creating if needed) with WAL, a busy timeout and foreign keys on.
-    init(path: String, busyTimeout: Int32 = 5_000) throws {
+    /// Opens (creating if needed) with WAL, a busy timeout and foreign keys on; `readOnly` opens an existing file
+    /// for reading only and changes nothing about it. A symlink is never followed (SQLITE_OPEN_NOFOLLOW).
+    init(path: String, busyTimeout: Int32 = 5_000, readOnly: Bool = false) throws {
         self.path = path
         var db: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+            | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW
         let rc = sqlite3_open_v2(path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
@@ -20,6 +22,7 @@ final class SQLiteDatabase {
         }
         handle = db
         sqlite3_busy_timeout(db, busyTimeout)
+        if readOnly { return }
         // Switching to WAL needs the file to itself and SQLite does not wait for that (no busy handler): a second
         // controller opening a brand-new ledger at the same moment retries for a while instead of failing.
         var attempts = 0

@@ -3,15 +3,12 @@ import Yams
 
 /// Reads and checks a plan file. Every problem is reported at once, each with file, line and field.
 public enum PlanLoader {
+    /// The most clones one plan may hold: the largest fleet clonectl is measured on (the fleet benchmark's memory
+    /// phase launches 5,000). More than that is also beyond what an account's default EC2 quotas launch in a run.
+    public static let maxClones = 5_000
+
     public static func load(path: String) throws -> Plan {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw PlanError(issues: [PlanIssue(file: path, line: nil, column: nil, field: "",
-                                               message: "cannot read the plan: \(error.localizedDescription)")])
-        }
-        return try parse(text, file: path)
+        try parse(PlanFile.read(path: path), file: path)
     }
 
     public static func parse(_ text: String, file: String) throws -> Plan {
@@ -19,8 +16,7 @@ public enum PlanLoader {
         do {
             root = try Yams.compose(yaml: text)
         } catch let error as YamlError {
-            throw PlanError(issues: [PlanIssue(file: file, line: nil, column: nil, field: "",
-                                               message: "not valid YAML: \(error)")])
+            throw PlanError(issues: [PlanYAMLError.issue(error, text: text, file: file)])
         }
         let r = YAMLReader(file: file)
         guard let root else {
@@ -47,6 +43,12 @@ public enum PlanLoader {
         let sysprepMap = r.member(top, "sysprep").flatMap { r.mapping($0.0, $0.1, allowed: ["shutdownTimeoutMinutes"]) }
         let sysprep = Plan.Sysprep(shutdownTimeoutMinutes: r.int(sysprepMap, "shutdownTimeoutMinutes", range: 5...720) ?? 90)
         let master = readMasterImage(top, r)
+        if let (node, path) = r.member(top, "clones"), case .sequence(let seq) = node, seq.count > maxClones {
+            // Refused before each clone is read: a plan of 100,000 clones is a mistake, not a fleet.
+            r.issue(node, path, "\(seq.count) clones is more than the \(maxClones) one plan may hold; "
+                + "split the fleet into plans of at most \(maxClones) clones")
+            return nil
+        }
         let clones = r.list(top, "clones") { readClone($0, $1, r) } ?? []
         if let (node, path) = r.member(top, "clones"), clones.isEmpty, r.issues.isEmpty {
             r.issue(node, path, "list at least one clone")

@@ -412,7 +412,8 @@ public struct GuestRunner: Sendable {
 
     func judge(_ command: CommandRecord, instanceId: String, status: String, details: String?, code: Int?,
                output: String) -> GuestOutcome {
-        let v = EnvelopeVerifier.verify(output: output, nonce: command.nonce, payloadSha256: command.payloadSha256)
+        let v = EnvelopeVerifier.verify(output: output, nonce: command.nonce, payloadSha256: command.payloadSha256,
+                                        instanceId: instanceId)
         return GuestOutcome(commandId: command.commandId, instanceId: instanceId, status: status, statusDetails: details,
                             responseCode: code, verdict: v.verdict, reason: v.reason, envelope: v.envelope)
     }

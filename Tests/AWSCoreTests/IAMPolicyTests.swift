@@ -35,8 +35,9 @@ import TestSupport
     }
 
     /// Called by the client library but not by the controller's workflow: the guest reads secrets itself, and
-    /// AssumeRole is granted by the role's trust policy, not by this policy.
-    static let notControllerCalls: Set<String> = ["ssm:GetParameter", "sts:AssumeRole"]
+    /// AssumeRole is granted by the role's trust policy, not by this policy (AssumeRoleWithWebIdentity is unsigned:
+    /// no identity policy is involved at all).
+    static let notControllerCalls: Set<String> = ["ssm:GetParameter", "sts:AssumeRole", "sts:AssumeRoleWithWebIdentity"]
     /// Needed for RunInstances with an instance profile, not an API call of its own.
     static let implied: Set<String> = ["iam:PassRole"]
 

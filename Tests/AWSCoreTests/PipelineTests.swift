@@ -155,7 +155,8 @@ func makeClient(_ service: AWSService, _ transport: ScriptedTransport, maxAttemp
             Issue.record("decoded HTML as JSON")
         } catch let error as AWSError {
             #expect(error.kind == .malformedResponse)
-            #expect(error.message.contains("captive portal"))
+            #expect(!error.message.contains("captive portal"), "a successful answer's body is never quoted")
+            #expect(error.message.contains("not JSON"))
         }
     }
 

@@ -41,8 +41,11 @@ import Testing
 
 @Suite struct EndpointTests {
     func settings(_ home: TempHome, _ env: [String: String] = [:], region: String = "us-east-1",
-                  endpointURL: String? = nil, profile: String? = nil) throws -> AWSSettings {
-        try AWSSettings.resolve(ExplicitSettings(profile: profile, region: region, endpointURL: endpointURL),
+                  endpointURL: String? = nil, profile: String? = nil, allowInsecure: Bool = true) throws -> AWSSettings {
+        // These cases are about precedence, with made-up http:// hosts: the insecure-endpoint policy is tested
+        // on its own in ConfigFidelityTests.
+        try AWSSettings.resolve(ExplicitSettings(profile: profile, region: region, endpointURL: endpointURL,
+                                                 allowInsecureEndpoint: allowInsecure),
                                 environment: home.environment(env))
     }
 

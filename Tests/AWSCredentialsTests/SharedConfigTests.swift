@@ -31,9 +31,10 @@ import Testing
         #expect(dev["region"] == "eu-central-1")
         #expect(dev["output"] == "json")
         #expect(dev.origin(of: "region") == "profile dev in ~/.aws/credentials")
-        // [profile default] adds to and overrides [default].
+        // As in the AWS CLI, the later of [default] and [profile default] replaces the earlier whole, with a warning.
         #expect(config.profile("default")["output"] == "text")
-        #expect(config.profile("default")["region"] == "us-west-2")
+        #expect(config.profile("default")["region"] == nil)
+        #expect(config.warnings.contains { $0.contains("both [default] and [profile default]") })
     }
 
     @Test func environmentOverridesPathsWithTildeExpansion() throws {

@@ -60,6 +60,8 @@ public final class AWSClient: Sendable {
         public var observer: (@Sendable (AWSCallEvent) -> Void)?
         /// Signing time source; tests may pin it.
         public var clock: @Sendable () -> Date = { Date() }
+        /// Send without a signature (STS AssumeRoleWithWebIdentity: the web identity token is the proof).
+        public var unsigned = false
         public init() {}
     }
 
@@ -125,8 +127,9 @@ public final class AWSClient: Sendable {
         try Task.checkCancellation()
         var skewCorrected = false
         while true {
-            let creds = try await credentials.credentials()
-            let request = sign(body: body, headers: headers, credentials: creds)
+            let creds: AWSCredentials? = options.unsigned ? nil : try await credentials.credentials()
+            let request = creds.map { sign(body: body, headers: headers, credentials: $0) }
+                ?? unsignedRequest(body: body, headers: headers)
             emit(.attempt, operation, attempt)
             let started = ContinuousClock.now
             let response: HTTPResponse
@@ -146,7 +149,7 @@ public final class AWSClient: Sendable {
                 return response
             }
             var error = AWSErrorParser.parse(response: response, service: service.id, operation: operation)
-            error.scrub(secrets: [creds.secretAccessKey, creds.sessionToken ?? ""])
+            error.scrub(secrets: creds.map { [$0.secretAccessKey, $0.sessionToken ?? ""] } ?? [])
             // A service that says when to come back (Retry-After: seconds) is listened to.
             error.retryAfter = response.header("Retry-After").flatMap { Int($0) }.map { .seconds($0) }
             emit(.response, operation, attempt, status: response.status, code: error.code,
@@ -172,6 +175,11 @@ public final class AWSClient: Sendable {
         var out = signed.headers.map { HTTPHeader($0.name, $0.value) }
         out.append(HTTPHeader("User-Agent", "clonectl/\(AWSCoreInfo.version)"))
         return HTTPRequest(method: "POST", url: endpoint.url, headers: out, body: body)
+    }
+
+    func unsignedRequest(body: [UInt8], headers: [HTTPHeader]) -> HTTPRequest {
+        HTTPRequest(method: "POST", url: endpoint.url,
+                    headers: headers + [HTTPHeader("User-Agent", "clonectl/\(AWSCoreInfo.version)")], body: body)
     }
 
     private func emit(_ phase: AWSCallEvent.Phase, _ operation: String, _ attempt: Int, status: Int? = nil,

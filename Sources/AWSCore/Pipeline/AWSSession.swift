@@ -40,20 +40,37 @@ public final class AWSSession: Sendable {
         let region = settings.region.name
         let transport = self.transport
         let retry = self.retry
-        let stsEndpoint = try AWSEndpoint(settings.endpoint(for: .sts).url)
+        let stsResolved = try settings.endpoint(for: .sts)
+        let stsEndpoint = try AWSEndpoint(stsResolved.url)
+        // The legacy global STS host only takes us-east-1 signatures, whatever region the profile names.
+        let stsGlobal = stsResolved.signingRegion != region
         // AssumeRole is signed with the source profile's credentials, through the same transport and retries.
         let assumeRole: AssumeRoleFunction = { request in
-            let client = AWSClient(service: .sts, endpoint: stsEndpoint, region: request.region ?? region,
+            let client = AWSClient(service: .sts, endpoint: stsEndpoint,
+                                   region: stsGlobal ? stsResolved.signingRegion : request.region ?? region,
                                    credentials: StaticCredentialProvider(request.sourceCredentials),
                                    transport: transport, retry: retry, options: options)
             return try await STSClient(client: client).assumeRole(
                 roleArn: request.roleArn, roleSessionName: request.roleSessionName,
                 externalId: request.externalId, durationSeconds: request.durationSeconds)
         }
-        let credentials = settings.makeCredentialProvider(http: transport, assumeRole: assumeRole)
+        // AssumeRoleWithWebIdentity is not signed: the OIDC token is the proof.
+        let webIdentity: AssumeRoleWithWebIdentityFunction = { request in
+            var unsigned = options
+            unsigned.unsigned = true
+            let client = AWSClient(service: .sts, endpoint: stsEndpoint, region: stsResolved.signingRegion,
+                                   credentials: StaticCredentialProvider(AWSCredentials(accessKeyId: "", secretAccessKey: "",
+                                                                                        source: "none")),
+                                   transport: transport, retry: retry, options: unsigned)
+            return try await STSClient(client: client).assumeRoleWithWebIdentity(
+                roleArn: request.roleArn, roleSessionName: request.roleSessionName,
+                webIdentityToken: request.webIdentityToken, durationSeconds: request.durationSeconds)
+        }
+        let credentials = settings.makeCredentialProvider(http: transport, assumeRole: assumeRole, webIdentity: webIdentity)
         self.credentials = credentials
         func client(_ service: AWSService) throws -> AWSClient {
-            AWSClient(service: service, endpoint: try AWSEndpoint(settings.endpoint(for: service).url), region: region,
+            let resolved = try settings.endpoint(for: service)
+            return AWSClient(service: service, endpoint: try AWSEndpoint(resolved.url), region: resolved.signingRegion,
                       credentials: credentials, transport: transport, retry: retry, options: options)
         }
         ec2 = EC2Client(client: try client(.ec2))

@@ -166,7 +166,11 @@ public enum AWSErrorParser {
         return s.trimmingCharacters(in: .whitespaces)
     }
 
-    /// At most 200 printable characters of a body, for messages.
+    /// A successful answer may carry credentials (AssumeRole) or parameter values (GetParameter): its bytes are never
+    /// quoted in an error, which `run` also stores in the ledger. Messages name the field that failed instead.
+    static let bodyNotShown = "the body is not shown because it may hold credentials or parameter values"
+
+    /// At most 200 printable characters of an error body (never a successful answer's), for messages.
     static func snippet(_ body: [UInt8]) -> String {
         let text = String(decoding: body.prefix(200), as: UTF8.self)
         let printable = text.unicodeScalars.map { $0.properties.isWhitespace || $0.value >= 0x20 ? Character($0) : "?" }

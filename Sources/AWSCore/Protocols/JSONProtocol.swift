@@ -40,11 +40,15 @@ public enum JSONProtocol {
             return try JSONDecoder().decode(O.self, from: Data(body))
         } catch let error as DecodingError {
             throw AWSError(kind: .malformedResponse, code: "MalformedResponse",
-                           message: "the \(operation) answer is not what the API promises: \(describe(error)); body starts: \(AWSErrorParser.snippet(body))",
+                           message: "the \(operation) answer is not what the API promises: \(describe(error)) "
+                               + "(\(body.count) bytes; \(AWSErrorParser.bodyNotShown))",
                            requestId: response.header("x-amzn-RequestId"), httpStatus: response.status,
                            service: service, operation: operation)
         } catch {
-            throw AWSError(kind: .malformedResponse, code: "MalformedResponse", message: "\(error)",
+            // Only the error's type: a decoder's own description may carry a piece of the body.
+            throw AWSError(kind: .malformedResponse, code: "MalformedResponse",
+                           message: "the \(operation) answer could not be decoded (\(Swift.type(of: error)); \(body.count) bytes; "
+                               + "\(AWSErrorParser.bodyNotShown))",
                            httpStatus: response.status, service: service, operation: operation)
         }
     }
@@ -54,7 +58,7 @@ public enum JSONProtocol {
         switch error {
         case .keyNotFound(let key, let ctx): return "missing \(path(ctx.codingPath + [key]))"
         case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx): return "wrong type at \(path(ctx.codingPath))"
-        case .dataCorrupted(let ctx): return ctx.codingPath.isEmpty ? "not JSON" : "bad value at \(path(ctx.codingPath))"
+        case .dataCorrupted(let ctx): return ctx.codingPath.isEmpty ? "not JSON (or nested too deep)" : "bad value at \(path(ctx.codingPath))"
         @unknown default: return "\(error)"
         }
     }

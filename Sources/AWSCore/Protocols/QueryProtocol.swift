@@ -16,7 +16,8 @@ public enum QueryProtocol {
             return try XMLNode.parse(response.body)
         } catch {
             throw AWSError(kind: .malformedResponse, code: "MalformedResponse",
-                           message: "the \(operation) answer is not XML (\(error)); body starts: \(AWSErrorParser.snippet(response.body))",
+                           message: "the \(operation) answer is not XML (\(error)); \(response.body.count) bytes, "
+                               + AWSErrorParser.bodyNotShown,
                            requestId: response.header("x-amzn-RequestId"), httpStatus: response.status,
                            service: client.service.id, operation: operation)
         }

@@ -43,4 +43,25 @@ public struct STSClient: Sendable {
                                   source: "assume-role \(roleArn)")
         }
     }
+
+    /// Temporary credentials for `roleArn` in exchange for an OIDC token (CI systems, EKS service accounts). The
+    /// client must be built with `Options.unsigned`: this call carries no AWS signature.
+    public func assumeRoleWithWebIdentity(roleArn: String, roleSessionName: String, webIdentityToken: String,
+                                          durationSeconds: Int? = nil) async throws -> AWSCredentials {
+        var p = QueryParameters(action: "AssumeRoleWithWebIdentity", version: Self.apiVersion)
+        p.add("RoleArn", roleArn)
+        p.add("RoleSessionName", roleSessionName)
+        p.add("WebIdentityToken", webIdentityToken)
+        p.add("DurationSeconds", durationSeconds)
+        let root = try await QueryProtocol.call(client: client, parameters: p)
+        return try QueryProtocol.read(client, "AssumeRoleWithWebIdentity") {
+            guard let c = root.at("AssumeRoleWithWebIdentityResult/Credentials"), let id = c.string("AccessKeyId"),
+                  let secret = c.string("SecretAccessKey") else {
+                throw MissingField("Credentials", in: "AssumeRoleWithWebIdentity answer")
+            }
+            return AWSCredentials(accessKeyId: id, secretAccessKey: secret, sessionToken: c.string("SessionToken"),
+                                  expiration: c.string("Expiration").flatMap(CredentialJSON.parseISO8601),
+                                  source: "web-identity \(roleArn)")
+        }
+    }
 }
