@@ -4,9 +4,13 @@ import AWSCore
 /// (InvalidInstanceId), which is the case during a reboot and for a while after a launch or a start.
 enum AgentWait {
     /// One DescribeInstanceInformation per 50 ids per round; the progress line names what is awaited and the limit.
+    /// `registeredOnly`: wait only for agents SSM knows that are not Online (a reboot, a start); an instance SSM has
+    /// never heard of is left to Run Command, whose InvalidInstanceId says at once what is wrong. Returns whether it
+    /// had to wait for anything.
+    @discardableResult
     static func untilOnline(ssm: SSMClient, _ ids: [String], configuration: WaiterConfiguration,
-                            progress: (@Sendable (String) -> Void)?) async throws {
-        guard !ids.isEmpty else { return }
+                            registeredOnly: Bool = false, progress: (@Sendable (String) -> Void)?) async throws -> Bool {
+        guard !ids.isEmpty else { return false }
         let named = ids.count == 1 ? "the SSM agent on \(ids[0])" : "the SSM agents on \(ids.count) instances"
         let limit = "limit \(configuration.timeout)"
         var announced = false
@@ -20,7 +24,7 @@ enum AgentWait {
                 for item in info { ping[item.instanceId] = item.pingStatus ?? "unknown" }
             }
             let waiting = ids.compactMap { id -> (id: String, state: String)? in
-                guard let status = ping[id] else { return (id, "not registered with SSM yet") }
+                guard let status = ping[id] else { return registeredOnly ? nil : (id, "not registered with SSM yet") }
                 return status == "Online" ? nil : (id, "agent \(status)")
             }
             guard let first = waiting.first else { return .done(true) }
@@ -30,5 +34,6 @@ enum AgentWait {
                                            : Waiter.summary(waiting.map { "\($0.id) \($0.state)" }, of: ids.count))
         }
         if announced { progress?("\(named) Online") }
+        return announced
     }
 }

@@ -229,8 +229,9 @@ public struct GuestRunner: Sendable {
                 try await Task.sleep(for: polling.firstDelay * throttled)
             } catch let error as AWSError where error.code == "InvalidInstanceId" && notManaged < 2 {
                 // Refused before acting: an agent went offline (a reboot) between the Online check and the send.
+                // An instance SSM does not know at all is the operator's to fix: the error stands.
                 notManaged += 1
-                try await waitForAgents(input.instanceIds, progress: progress)
+                guard try await waitForAgents(input.instanceIds, progress: progress) else { throw error }
             }
         }
     }
@@ -276,9 +277,12 @@ public struct GuestRunner: Sendable {
         }
     }
 
-    /// Waits until every instance's SSM agent is Online, within `Polling.agentOnline`.
-    func waitForAgents(_ ids: [String], progress: (@Sendable (String) -> Void)?) async throws {
-        try await AgentWait.untilOnline(ssm: ssm, ids, configuration: polling.agentOnline, progress: progress)
+    /// Waits until every registered agent among `ids` is Online, within `Polling.agentOnline` (launches wait for
+    /// registration themselves). Returns whether it had to wait.
+    @discardableResult
+    func waitForAgents(_ ids: [String], progress: (@Sendable (String) -> Void)?) async throws -> Bool {
+        try await AgentWait.untilOnline(ssm: ssm, ids, configuration: polling.agentOnline, registeredOnly: true,
+                                        progress: progress)
     }
 
     static func seconds(_ d: Duration) -> String {
