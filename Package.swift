@@ -49,9 +49,12 @@ let package = Package(
         .target(name: "ClonectlLedger", dependencies: ["CSQLite"]),
         // The clone workflow: one step per file with its cleanup, a typed run state, resume from the ledger.
         .target(name: "ClonectlWorkflow", dependencies: ["AWSCore", "ClonectlAgent", "ClonectlLedger", "ClonectlPlan"]),
+        // The run report: one model built from the ledger, rendered as JSON, Markdown, DOT, Mermaid and HTML.
+        .target(name: "ClonectlReport", dependencies: ["ClonectlLedger", "ClonectlWorkflow"]),
         // The command-line interface (thin commands over the libraries).
         .target(name: "ClonectlCLI", dependencies: [
             "AWSCore", "AWSSigV4", "AWSCredentials", "ClonectlAgent", "ClonectlPlan", "ClonectlLedger", "ClonectlWorkflow",
+            "ClonectlReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "clonectl", dependencies: [
@@ -67,6 +70,7 @@ let package = Package(
         .testTarget(name: "AWSRetryTests", dependencies: ["AWSRetry"]),
         .testTarget(name: "AWSCoreTests", dependencies: ["AWSCore", "TestSupport"]),
         .testTarget(name: "ClonectlLedgerTests", dependencies: ["ClonectlLedger", "TestSupport"]),
+        .testTarget(name: "ClonectlReportTests", dependencies: ["ClonectlReport", "ClonectlLedger", "ClonectlWorkflow", "TestSupport"]),
         .testTarget(name: "ClonectlWorkflowTests", dependencies: ["ClonectlWorkflow", "TestSupport"]),
         .testTarget(name: "ClonectlPlanTests", dependencies: ["ClonectlPlan", "TestSupport"]),
         .testTarget(name: "ClonectlAgentTests", dependencies: ["ClonectlAgent", "ClonectlCLI", "TestSupport"]),
@@ -75,7 +79,7 @@ let package = Package(
             "AWSCore", "AWSCredentials", "ClonectlAgent", "ClonectlPlan", "ClonectlCrypto", "AWSHTTP",
         ]),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "AWSCore", "ClonectlCLI", "ClonectlWorkflow", "ClonectlLedger", "ClonectlPlan", "TestSupport",
+            "AWSCore", "ClonectlCLI", "ClonectlWorkflow", "ClonectlLedger", "ClonectlPlan", "ClonectlReport", "TestSupport",
         ]),
     ],
     swiftLanguageModes: [.v6]

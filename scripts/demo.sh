@@ -61,5 +61,8 @@ echo "Guest steps as recorded in the ledger:"
 $bin history --ledger "$ledger" | head -40
 echo
 echo "Ledger: $ledger (kept in $work; inspect it with: $bin status --ledger $ledger)"
+# The run report: one self-contained HTML page (timeline, lineage, per-instance recap) to open in a browser.
+$bin report --ledger "$ledger" --out "$work/report.html" 2>/dev/null
+echo "Report: $work/report.html"
 trap - EXIT
 kill $aws_pid 2>/dev/null; wait $aws_pid 2>/dev/null || true

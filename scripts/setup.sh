@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what clonectl's build, tests and demo need, skipping what is already there:
-#   - Debian packages: libcurl (OpenSSL flavour) and OpenSSL headers, SQLite, libxml2;
+#   - Debian packages: libcurl (OpenSSL flavour) and OpenSSL headers, SQLite, libxml2, and chromium (the report's
+#     browser check renders the HTML report headless: tests/test_report_browser.py);
 #   - .venv: a Python venv with the pinned tools of scripts/requirements.txt (moto[server], awscli, pytest, tree-sitter).
 # Sourced by scripts/demo.sh and scripts/test.sh; safe to run again.
 set -euo pipefail
@@ -8,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 
-apt_packages=(libcurl4-openssl-dev libssl-dev zlib1g-dev libsqlite3-dev libxml2 pkg-config)
+apt_packages=(libcurl4-openssl-dev libssl-dev zlib1g-dev libsqlite3-dev libxml2 pkg-config chromium)
 # The venv module: pyenv and python.org builds have it; Debian's python3 needs python3-venv.
 python3 -c 'import venv, ensurepip' 2>/dev/null || apt_packages+=(python3-venv)
 missing=()

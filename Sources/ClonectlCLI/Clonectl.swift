@@ -7,7 +7,7 @@ public struct Clonectl: AsyncParsableCommand {
         abstract: "Clone Windows EC2 instances through SSM Run Command: prep, image, Sysprep, clone, reconfigure.",
         version: ClonectlVersion.current,
         subcommands: [RunCommand.self, StepCommand.self, StatusCommand.self, HistoryCommand.self, ShowCommand.self,
-                      CleanupCommand.self, DoctorCommand.self, PlanCommand.self, PayloadsCommand.self, DebugCommand.self]
+                      CleanupCommand.self, ReportCommand.self, DoctorCommand.self, PlanCommand.self, PayloadsCommand.self, DebugCommand.self]
     )
     public init() {}
 }

@@ -143,6 +143,10 @@ public struct RunCommand: AsyncParsableCommand {
             if !options.quiet { print("Started \(run.id) of plan \(plan.name); ledger \(ledger.path)") }
         }
         try ledger.event(runId: run.id, "run started by \(Ledger.currentOwner())")
+        // Who ran it, for the report and the audit: the caller ARN (GetCallerIdentity needs no permission) and the
+        // region. Best effort: a run is not refused because STS did not answer; the report then says "unknown".
+        let caller = try? await controller.session.sts.getCallerIdentity()
+        try? ledger.recordRunIdentity(run.id, callerArn: caller?.arn, region: region)
         do {
             try await claim.claim(plan.source.instanceId, runId: run.id, host: Ledger.currentOwner().host)
         } catch {

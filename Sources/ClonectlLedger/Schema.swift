@@ -107,7 +107,26 @@ enum Schema {
         DROP TABLE steps;
         ALTER TABLE steps_v2 RENAME TO steps
         """,
-        // 3: SendCommand intents (issue 11). Written before the command goes out, so a crash or a lost answer leaves
+        // 3: what the run report needs and the ledger did not hold: who ran it and where (the caller ARN from
+        // GetCallerIdentity, the region), what a resource is besides its id (name, private IP: `detail_json`), and the waits (image pending, source stopping, Sysprep shutdown, agents
+        // coming online) with their start and end, so a timeline shows them as waits and not as work.
+        """
+        ALTER TABLE runs ADD COLUMN caller_arn TEXT;
+        ALTER TABLE runs ADD COLUMN region TEXT;
+        ALTER TABLE resources ADD COLUMN detail_json TEXT;
+        CREATE TABLE waits (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id TEXT NOT NULL REFERENCES runs (id),
+            step TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            target TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            outcome TEXT
+        );
+        CREATE INDEX waits_by_run ON waits (run_id, seq)
+        """,
+        // 4: SendCommand intents (issue 11). Written before the command goes out, so a crash or a lost answer leaves
         // what to look for in Run Command: the nonce (in the parameters and, cut to 16, in the Comment) and the time.
         // attempt_at: when the latest attempt went out (a previous process's call may land until its timeout ends).
         """

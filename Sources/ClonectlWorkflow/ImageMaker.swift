@@ -72,9 +72,12 @@ struct ImageMaker: Sendable {
             }
         }
         guard let imageId else { throw WorkflowError.invariant("no image id after create") }
+        try? context.ledger.recordResourceDetail(kind: "image", id: imageId, ["name": name, "role": role])
         try remember(imageId)
-        let image = try await ec2.waitForImageAvailable(imageId, configuration: services.waits.image) { state in
-            context.progress(step, "\(imageId): \(state)")
+        let image = try await context.waiting(step, "image-pending", imageId) {
+            try await ec2.waitForImageAvailable(imageId, configuration: services.waits.image) { state in
+                context.progress(step, "\(imageId): \(state)")
+            }
         }
         for snapshot in image.snapshotIds {
             try context.ledger.recordResource(runId: context.runId, kind: "snapshot", id: snapshot, step: step.rawValue)

@@ -14,17 +14,25 @@ struct InstanceLauncher: Sendable {
             throw WorkflowError.invariant("RunInstances for \(purpose) answered with no instance")
         }
         try context.ledger.recordResource(runId: context.runId, kind: "instance", id: instance.instanceId, step: step.rawValue)
+        // For the report's lineage; a ledger hiccup here must not fail a launch that AWS already made.
+        try? context.ledger.recordResourceDetail(kind: "instance", id: instance.instanceId,
+                                                 ["purpose": purpose, "privateIp": instance.privateIpAddress ?? ""])
         return instance.instanceId
     }
 
     /// Waits for `running`, then for the SSM agents, of one instance or a fleet.
     func waitUntilManaged(_ ids: [String], step: StepName, context: StepContext) async throws {
         guard !ids.isEmpty else { return }
-        try await services.ec2.waitForInstances(ids, toBe: .running, configuration: services.waits.instance) { state in
-            context.progress(step, state)
+        let target = ids.count == 1 ? ids[0] : "\(ids.count) instances"
+        try await context.waiting(step, "booting", target) {
+            try await services.ec2.waitForInstances(ids, toBe: .running, configuration: services.waits.instance) { state in
+                context.progress(step, state)
+            }
         }
-        try await services.waitForAgents(ids) { state in
-            context.progress(step, ids.count == 1 ? "\(ids[0]): \(state)" : state)
+        try await context.waiting(step, "agent-online", target) {
+            try await services.waitForAgents(ids) { state in
+                context.progress(step, ids.count == 1 ? "\(ids[0]): \(state)" : state)
+            }
         }
     }
 }

@@ -23,7 +23,9 @@ public struct StopSourceStep: WorkflowStep {
         case .stopping:
             // Already on its way down: by this run before a crash (the flag is saved) or by someone else (then
             // this run must not start it again afterwards). Either way the flag stays as it is.
-            try await services.ec2.waitForInstances([id], toBe: .stopped, configuration: services.waits.instance)
+            try await context.waiting(name, "stopping", id) {
+                try await services.ec2.waitForInstances([id], toBe: .stopped, configuration: services.waits.instance)
+            }
             return
         case .running, .pending:
             break
@@ -34,8 +36,10 @@ public struct StopSourceStep: WorkflowStep {
         state.sourceStoppedByUs = true
         try context.checkpoint(state)
         _ = try await services.ec2.stopInstances([id])
-        try await services.ec2.waitForInstances([id], toBe: .stopped, configuration: services.waits.instance) { s in
-            context.progress(name, s)
+        try await context.waiting(name, "stopping", id) {
+            try await services.ec2.waitForInstances([id], toBe: .stopped, configuration: services.waits.instance) { s in
+                context.progress(name, s)
+            }
         }
     }
 

@@ -30,7 +30,9 @@ public struct SysprepStep: WorkflowStep {
         var wait = services.waits.instance
         wait.timeout = .seconds(context.plan.sysprep.shutdownTimeoutMinutes * 60)
         do {
-            try await services.ec2.waitForInstances([id], toBe: .stopped, configuration: wait) { s in context.progress(name, s) }
+            try await context.waiting(name, "sysprep-shutdown", id) {
+                try await services.ec2.waitForInstances([id], toBe: .stopped, configuration: wait) { s in context.progress(name, s) }
+            }
         } catch let error as AWSError where error.code == "WaiterTimeout" {
             throw WorkflowError.guest("Sysprep did not shut \(id) down within \(context.plan.sysprep.shutdownTimeoutMinutes) min. "
                                       + (await logs(id, context: context)))

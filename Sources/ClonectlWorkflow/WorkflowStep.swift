@@ -1,3 +1,4 @@
+import AWSCore
 import ClonectlLedger
 import ClonectlPlan
 import Foundation
@@ -33,6 +34,22 @@ public struct StepContext: Sendable {
     /// Saves the state now, before the step goes on: call it right after AWS returned an id.
     public func checkpoint(_ state: RunState) throws {
         try ledger.saveRunState(runId, json: try RunStateCoding.encode(state))
+    }
+
+    /// Runs `body`, a wait on AWS (an image pending, an instance stopping, agents coming online), recorded in the
+    /// ledger with its start, end and outcome so the run report draws it as a wait. A ledger error never fails the wait.
+    @discardableResult
+    public func waiting<T>(_ step: StepName, _ kind: String, _ target: String, _ body: () async throws -> T) async throws -> T {
+        let seq = try? ledger.waitStarted(runId: runId, step: step.rawValue, kind: kind, target: target)
+        do {
+            let value = try await body()
+            if let seq { try? ledger.waitFinished(seq, outcome: "done") }
+            return value
+        } catch {
+            let timedOut = (error as? AWSError)?.code == "WaiterTimeout"
+            if let seq { try? ledger.waitFinished(seq, outcome: timedOut ? "timeout" : "failed") }
+            throw error
+        }
     }
 
     public func progress(_ step: StepName, _ message: String) {

@@ -115,6 +115,7 @@ import TestSupport
             #expect(g["machineSid"] as? String != source["machineSid"] as? String)
         }
         #expect(!r.stdout.contains(w.local.secretAccessKey) && !r.stderr.contains(w.local.secretAccessKey))
+        try Self.checkReport(w)
 
         // One guest step again, on one clone, recorded beside the run's.
         let clone = try #require(clones["app02"])
