@@ -5,9 +5,17 @@
 # post-clone settings, verification, cleanup. Ends with a summary and where the ledger is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-echo "Building clonectl (release)..."
-swift build -c release --product clonectl >.build-demo.log 2>&1 || { cat .build-demo.log >&2; exit 1; }
+# CLONECTL_BIN runs an installed clonectl (a release, say) instead of building one: no Swift toolchain needed then.
+if [ -n "${CLONECTL_BIN:-}" ]; then
+    CLONECTL_SETUP_NO_SWIFT=1 bash scripts/setup.sh
+    bin=$CLONECTL_BIN
+    [ -x "$bin" ] || { echo "demo: CLONECTL_BIN=$bin is not an executable" >&2; exit 64; }
+else
+    bash scripts/setup.sh
+    echo "Building clonectl (release)..."
+    swift build -c release --product clonectl >.build-demo.log 2>&1 || { cat .build-demo.log >&2; exit 1; }
+    bin=.build/release/clonectl
+fi
 
 work=$(mktemp -d)
 port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -53,7 +61,6 @@ clones:
 PLAN
 
 echo "Local AWS at $AWS_ENDPOINT_URL (moto with signature checking, plus the Run Command simulator)"
-bin=.build/release/clonectl
 $bin plan validate "$plan"
 $bin run "$plan" --ledger "$ledger"
 echo

@@ -5,15 +5,12 @@ public struct Clonectl: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "clonectl",
         abstract: "Clone Windows EC2 instances through SSM Run Command: prep, image, Sysprep, clone, reconfigure.",
-        version: ClonectlVersion.current,
+        version: BuildInfo.text,
         subcommands: [RunCommand.self, StepCommand.self, StatusCommand.self, HistoryCommand.self, ShowCommand.self,
-                      CleanupCommand.self, ReportCommand.self, DoctorCommand.self, PlanCommand.self, PayloadsCommand.self, DebugCommand.self]
+                      CleanupCommand.self, ReportCommand.self, DoctorCommand.self, PlanCommand.self, PayloadsCommand.self,
+                      VersionCommand.self, DebugCommand.self]
     )
     public init() {}
-}
-
-public enum ClonectlVersion {
-    public static let current = "0.1.0"
 }
 
 /// `clonectl debug ...`: tools for operators chasing wire-level problems.

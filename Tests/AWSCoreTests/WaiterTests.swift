@@ -7,7 +7,10 @@ final class PollScript: Sendable {
 }
 
 @Suite struct WaiterTests {
-    static let fast = WaiterConfiguration(minDelay: .milliseconds(1), maxDelay: .milliseconds(2), timeout: .seconds(30))
+    // These tests count polls; the timeout is only a safety net. It is an hour, not seconds, because the suite runs
+    // beside CPU-bound tests (FuzzTests) that can hold the cooperative pool for longer than 30 s on a loaded
+    // machine, and a wall-clock timeout then ended the wait before the fifth transient failure (seen in CI-like runs).
+    static let fast = WaiterConfiguration(minDelay: .milliseconds(1), maxDelay: .milliseconds(2), timeout: .seconds(3600))
     static func serverError() -> AWSError {
         AWSError(kind: .service, code: "InternalError", message: "boom", httpStatus: 500, service: "ec2", operation: "DescribeImages")
     }
