@@ -89,9 +89,20 @@ struct Controller {
             ?? options.aws.settings()
         let ledger = try options.openLedger()
         let store = try options.payloadStore()
-        let session = try AWSSession(settings: settings, observer: options.aws.observer)
+        // CLONECTL_HTTP_TIMEOUT_SECONDS: one HTTP attempt's limit (default 60). A SendCommand may land until then,
+        // so a resume looks for an unanswered one that long (plus 10 s) before it sends again.
+        let attemptTimeout = ProcessInfo.processInfo.environment["CLONECTL_HTTP_TIMEOUT_SECONDS"]
+            .flatMap(Double.init).flatMap { $0 > 0 ? Duration.milliseconds(Int64($0 * 1000)) : nil }
+        let session = try AWSSession(settings: settings, observer: options.aws.observer, attemptTimeout: attemptTimeout)
         var polling = GuestRunner.Polling()
         var waits = StepServices.Waits()
+        if let attemptTimeout {
+            polling.inFlightLimit = attemptTimeout + .seconds(10)
+            waits.imageInFlight = attemptTimeout + .seconds(10)
+            // After a lost answer the attempt is over; a fifth of its limit (at most 10 s) is left for AWS's own lag.
+            polling.lostAnswerWindow = min(polling.lostAnswerWindow, attemptTimeout / 5)
+            waits.imageLostAnswer = min(waits.imageLostAnswer, attemptTimeout / 5)
+        }
         // Faster polling for a local AWS (the demo and tests), where everything answers in milliseconds.
         if let seconds = ProcessInfo.processInfo.environment["CLONECTL_POLL_SECONDS"].flatMap(Double.init), seconds > 0 {
             let d = Duration.milliseconds(Int64(seconds * 1000))
@@ -103,6 +114,9 @@ struct Controller {
             waits.image.maxDelay = d * 4
             waits.agentOnline.minDelay = d
             waits.agentOnline.maxDelay = d * 4
+            polling.agentOnline.minDelay = d
+            polling.agentOnline.maxDelay = d * 4
+            polling.lookInterval = min(polling.lookInterval, d * 4)
         }
         if let seconds = options.maxPollInterval {
             polling.maxDelay = .milliseconds(Int64(seconds * 1000))

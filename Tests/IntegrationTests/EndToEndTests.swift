@@ -49,8 +49,10 @@ import TestSupport
         }
     }
 
-    static func world() throws -> World {
-        let local = try LocalAWS.startPrivate(config: fast)
+    /// A plan, ledger and environment of their own, on a private local AWS (or on `shared`, for suites whose cases
+    /// run one after another on one local AWS).
+    static func world(on shared: LocalAWS? = nil) throws -> World {
+        let local = try shared ?? LocalAWS.startPrivate(config: fast)
         guard let sg = local.securityGroupId, let profile = local.instanceProfile else {
             throw LocalAWSError.missing("the local AWS has no simulator (securityGroupId/instanceProfile missing)")
         }
@@ -76,9 +78,11 @@ import TestSupport
                    "AWS_SECRET_ACCESS_KEY": local.secretAccessKey, "AWS_REGION": local.region,
                    "AWS_ENDPOINT_URL": local.endpoint, "AWS_EC2_METADATA_DISABLED": "true",
                    "CLONECTL_POLL_SECONDS": "0.1",
+                   // A call that acts may land until its attempt times out: keep that window short here.
+                   "CLONECTL_HTTP_TIMEOUT_SECONDS": "15",
                    "CLONECTL_PAYLOADS": TestEnvironment.repoRoot.appendingPathComponent("ps-scripts").path]
         return World(local: local, dir: dir, plan: plan, ledger: dir.appendingPathComponent("ledger.sqlite").path, env: env,
-                     aws: try MotoClients(local: local))
+                     aws: try MotoClients(maxAttempts: 5, local: local))
     }
 
     /// GET on the simulator's control API.
