@@ -62,12 +62,8 @@ public struct PayloadsRenderCommand: ParsableCommand {
     public func run() throws {
         let store = try payloads.store()
         let params = try parsedParams()
-        let problems = try ParameterCheck.problems(store: store, reference: reference, params: params)
-        guard problems.isEmpty else {
-            PayloadsText.writeError("parameters refused, nothing rendered:\n" + problems.map { "  \($0)" }.joined(separator: "\n")
-                                    + "\n  (`clonectl payloads show \(reference)` lists its parameters)\n")
-            throw ExitCode.validationFailure
-        }
+        try ParameterRefusal.refuse(try ParameterRefusal.problems(store: store, reference: reference, params: params),
+                                    reference: reference, what: "nothing rendered")
         let command = try LoaderBuilder.build(store: store, reference: reference, params: params, nonce: nonce)
         PayloadsText.write(command.text.hasSuffix("\n") ? command.text : command.text + "\n")
         let r = command.record

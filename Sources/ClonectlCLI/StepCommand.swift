@@ -1,4 +1,5 @@
 import ArgumentParser
+import AWSCore
 import Foundation
 import ClonectlAgent
 import ClonectlPlan
@@ -65,20 +66,25 @@ public struct StepCommand: AsyncParsableCommand {
         } catch { throw ValidationError("\(error)") }
         let reference = version.map { "\(name)@\($0)" } ?? name
         // Checked against the payload's param() block before any AWS call: a typo fails here, not on the guest.
-        let problems = try ParameterCheck.problems(store: try options.payloadStore(), reference: reference, params: params)
-        guard problems.isEmpty else {
-            TerminalText.writeError("parameters refused, nothing sent:\n" + problems.map { "  \($0)" }.joined(separator: "\n")
-                + "\n  (`clonectl payloads show \(reference)` lists its parameters)\n")
-            throw ExitCode.validationFailure
-        }
+        try ParameterRefusal.refuse(try ParameterRefusal.problems(store: try options.payloadStore(), reference: reference, params: params),
+                                    reference: reference, what: "nothing sent")
         let controller = try Controller.open(options)
         defer { controller.close() }
         let quiet = options.quiet
-        let outcomes = try await controller.guest.run(
-            payload: reference, params: params, instanceIds: fleet.map(\.0), step: "step:\(name)", runId: nil,
-            reuse: false, rateControl: RateControl(maxConcurrency: maxConcurrency, maxErrors: maxErrors),
-            retainFacts: fleet.count > 1 ? [] : nil) { line in
-            if !quiet { print(line) }
+        let outcomes: [GuestOutcome]
+        do {
+            outcomes = try await controller.guest.run(
+                payload: reference, params: params, instanceIds: fleet.map(\.0), step: "step:\(name)", runId: nil,
+                reuse: false, rateControl: RateControl(maxConcurrency: maxConcurrency, maxErrors: maxErrors),
+                retainFacts: fleet.count > 1 ? [] : nil) { line in
+                if !quiet { print(line) }
+            }
+        } catch let error as AWSError {
+            // A wrong id, region or permission: say what to check (AWSErrorHints), not only SSM's words.
+            let hint = AWSErrorHints.hint(code: error.code, message: error.message,
+                                          region: controller.session.settings.region.name).map { "\n\($0)" } ?? ""
+            TerminalText.writeError("\(error)\(hint)\n")
+            throw ExitCodes.failed
         }
         for o in outcomes {
             let status = o.envelope?.status.rawValue ?? "-"

@@ -160,6 +160,9 @@ public enum WindowsTimeZones {
     private static let byLowercasedId: [String: Zone] = Dictionary(all.map { ($0.id.lowercased(), $0) }, uniquingKeysWith: { a, _ in a })
     private static let byIANA: [String: Zone] = Dictionary(all.compactMap { z in z.iana.map { ($0, z) } }, uniquingKeysWith: { a, _ in a })
 
+    /// nil when `id` is a Windows time zone id, else what is wrong and the nearest id (for `step`/`render` checks).
+    public static func problem(_ id: String) -> String? { Check.timeZone(id) }
+
     /// The zone with this id (any case), or nil.
     public static func zone(_ id: String) -> Zone? { byLowercasedId[id.lowercased()] }
 

@@ -17,9 +17,10 @@ struct CLIRun {
             : TestEnvironment.repoRoot.appendingPathComponent(".build/debug/clonectl")
     }
 
-    static func run(_ arguments: [String], environment: [String: String], stdin: String? = nil) throws -> CLIRun {
+    static func run(_ arguments: [String], environment: [String: String], stdin: String? = nil,
+                    executable: String? = nil) throws -> CLIRun {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable.map { URL(fileURLWithPath: $0) } ?? binary
         process.arguments = arguments
         process.environment = environment
         let out = Pipe(), err = Pipe(), input = Pipe()

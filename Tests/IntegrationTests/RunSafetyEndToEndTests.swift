@@ -248,6 +248,28 @@ import TestSupport
         #expect(again.status == 1 && again.stderr.contains("--new"), "\(again.stderr)")
     }
 
+    /// On a terminal, cleanup lists and asks: "n" deletes nothing, "y" deletes. Driven through a pseudo-terminal
+    /// (util-linux `script`), as an operator would answer.
+    @Test func cleanupAsksOnATerminal() async throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { return }
+        let w = try await Self.world("asked")
+        let r = try w.run(["run", w.plan.path, "--until", "launch-work-copy"])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let ledger = try Ledger(path: w.ledger)
+        let run = try #require(try ledger.runs().first)
+        func onTerminal(_ answer: String) throws -> CLIRun {
+            let command = ([CLIRun.binary.path, "cleanup", run.id, "--all", "--ledger", w.ledger]).map { "'\($0)'" }.joined(separator: " ")
+            return try CLIRun.run(["-qec", command, "/dev/null"], environment: w.env, stdin: answer + "\n", executable: "/usr/bin/script")
+        }
+        let no = try onTerminal("n")
+        #expect(no.stdout.contains("Delete these") && no.stdout.contains("nothing deleted"), "\(no.stdout)")
+        #expect(try ledger.run(id: run.id).status != "cleaned")
+        #expect(try ledger.resources(runId: run.id).contains { $0.kind == "instance" }, "the work copy is still there")
+        let yes = try onTerminal("y")
+        #expect(yes.stdout.contains("nothing of this run is left") || yes.stdout.contains("still has"), "\(yes.stdout)")
+        #expect(try ledger.run(id: run.id).status == "cleaned")
+    }
+
     /// A ledger edited to name the source as the work copy and a clone: cleanup looks at the tags AWS reports and
     /// leaves the source alone.
     @Test func cleanupNeverDeletesWhatOnlyTheLedgerNames() async throws {
@@ -353,6 +375,11 @@ import TestSupport
         #expect(missing.status == 64)
         #expect(missing.stderr.contains("needs TimeZoneId"), "\(missing.stderr)")
         #expect((try await Self.counts(w.local)["ssm:SendCommand"] ?? 0) == (before["ssm:SendCommand"] ?? 0), "nothing was sent")
+        // A well-formed id that Run Command does not know: SSM's InvalidInstanceId, with what to check.
+        let unknown = try w.run(["step", "verify", "--instance", "i-0123456789abcdef0"])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("InvalidInstanceId") && unknown.stderr.contains("SSM agent is Online")
+                && unknown.stderr.contains("region \(w.local.region)"), "\(unknown.stderr)")
     }
 
     /// A failure the operator must fix never says "run again to resume": a wrong instance id names what to check.

@@ -77,6 +77,9 @@ import TestSupport
         let typo = try CLIRun.run(["payloads", "render", "hostname", "--param", "NewNam=APP02"], environment: env)
         #expect(typo.status == 64)
         #expect(typo.stderr.contains("did you mean NewName?"), "\(typo.stderr)")
+        let zone = try CLIRun.run(["payloads", "render", "time-zone", "--param", "TimeZoneId=Tokyo Standrad Time"], environment: env)
+        #expect(zone.status == 64)
+        #expect(zone.stderr.contains("did you mean 'Tokyo Standard Time'?"), "\(zone.stderr)")
         let ok = try CLIRun.run(["payloads", "render", "hostname", "--param", "NewName=APP02"], environment: env)
         #expect(ok.status == 0, "\(ok.stderr)")
     }
