@@ -9,6 +9,11 @@ Modules, one concept each:
   commands   the Run Command store: commands, invocations, MaxConcurrency / MaxErrors bookkeeping
   worker     runs a command's invocations as the SSM agent would (runner threads, bounded by MaxConcurrency)
   ssm_api    the JSON 1.1 SSM operations the simulator serves itself
+  model      request checks from AWS's own service models (botocore's SSM and EC2 models)
+  documents  AWS-RunPowerShellScript and SendCommand's document and parameter checks
+  outputcut  the output cuts the SSM Agent makes (UTF-8 bytes, markers)
+  pagetokens signed page tokens (InvalidNextToken for a forged or moved one)
+  ec2_validate EC2 requests checked against the model, ClientToken and AMI-name limits
   ec2_front  what moto's EC2 lacks: ClientToken, state phases, guest snapshots on CreateImage
   sigv4      signature checks for the calls the simulator answers itself
   faults     faults on demand and the call log with its exact counters

@@ -2,9 +2,18 @@
 
 A command runs on at most `concurrency` instances at once (MaxConcurrency): worker.py starts that many runners per
 command and each takes the next invocation from the command's queue when it has finished one (next_invocation).
-When more invocations have failed (Failed or TimedOut) than `error_limit` allows (MaxErrors), no new invocation is
-started: the ones still queued end Cancelled at once (AWS "stops sending the command to additional targets"; the
-status those targets show is our guess) and the command ends Failed; the ones already running finish.
+
+An invocation's (Status, StatusDetails), as the API reference documents them (README "Statuses"):
+  Pending/Pending       not sent yet (waiting for its delivery, or for a MaxConcurrency slot)
+  Delayed/Delayed       a delivery was tried and the instance did not answer (stopped, booting, agent away); SSM
+                        tries again until the delivery timeout
+  InProgress/InProgress delivered, running
+  Cancelling/Cancelling CancelCommand reached a running invocation; the agent has not acknowledged it yet
+  Success, Failed/Failed, TimedOut/ExecutionTimedOut, TimedOut/DeliveryTimedOut, Failed/Undeliverable,
+  Cancelled/Cancelled, Cancelled/Terminated (not sent: the command had exceeded MaxErrors)
+MaxErrors counts only Failed and ExecutionTimedOut (the documented rule: delivery timeouts and Undeliverable do not
+count). When more have ended so than `error_limit` allows, no new invocation is started: the queued ones end
+Cancelled/Terminated at once and the command ends Failed; the ones already running finish.
 Everything here is guarded by one lock; the worker only changes an invocation through set_state(), so readers
 always see a consistent status / details / code triple.
 """
@@ -15,6 +24,11 @@ import uuid
 from dataclasses import dataclass, field
 
 TERMINAL = ("Success", "Failed", "TimedOut", "Cancelled")
+
+
+def counts_as_error(inv) -> bool:
+    """Whether an ended invocation counts against MaxErrors (and in ErrorCount): Failed or Execution Timed Out."""
+    return (inv.status, inv.details) in (("Failed", "Failed"), ("TimedOut", "ExecutionTimedOut"))
 
 
 @dataclass
@@ -32,6 +46,7 @@ class Invocation:
     ended: float | None = None
     cancel: threading.Event = field(default_factory=threading.Event)  # also set to wake a waiting worker at stop
     dispatched: bool = False  # taken by a runner: past the MaxConcurrency gate
+    cancel_seconds: float = 0  # how long a running invocation shows Cancelling before it ends Cancelled
 
 
 @dataclass
@@ -50,28 +65,40 @@ class Command:
     max_errors: str = "0"        # as sent
     concurrency: int = 50        # MaxConcurrency resolved against the target count
     error_limit: int = 0         # MaxErrors resolved against the target count
-    errors: int = 0              # invocations ended Failed or TimedOut
+    errors: int = 0              # invocations ended Failed or ExecutionTimedOut (counts_as_error)
+    document_version: str = "$DEFAULT"  # as sent
+    outputs: dict = field(default_factory=dict)  # OutputS3*, ServiceRoleArn, NotificationConfig, CloudWatch*
     stopped_by_errors: bool = False
     queue: collections.deque = field(default_factory=collections.deque)  # instance ids not dispatched yet
 
 
 def aggregate(cmd: Command) -> tuple[str, str]:
-    """The command's Status and StatusDetails from its invocations (AWS's rules, simplified)."""
-    states = [i.status for i in cmd.invocations.values()]
-    if all(s == "Pending" for s in states):
-        return ("Cancelled", "Cancelled") if cmd.cancelled else ("Pending", "Pending")
-    if any(s not in TERMINAL for s in states):
-        return ("Cancelling", "Cancelling") if cmd.cancelled else ("InProgress", "InProgress")
-    if all(s == "Success" for s in states):
-        return "Success", "Success"
-    if cmd.stopped_by_errors:
-        return "Failed", "Failed"
-    if any(s == "Cancelled" for s in states) and cmd.cancelled:
+    """The command's Status and StatusDetails from its invocations. Documented: Pending, In Progress, Cancelling,
+    Success, Failed (more errors than MaxErrors), Cancelled, Incomplete (attempted everywhere, not all Success, not
+    enough errors for Failed), Undeliverable counting for neither. Our guesses (README): Incomplete and the other
+    details under Status Failed, and Delivery Timed Out (Status TimedOut) only when no invocation was delivered."""
+    invs = list(cmd.invocations.values())
+    if any(i.status not in TERMINAL for i in invs):
+        if cmd.cancelled:
+            return "Cancelling", "Cancelling"
+        if all(i.status == "Pending" for i in invs):
+            return "Pending", "Pending"
+        return "InProgress", "InProgress"
+    if cmd.cancelled and any(i.details == "Cancelled" for i in invs):
         return "Cancelled", "Cancelled"
-    if any(s == "TimedOut" for s in states):
-        return "TimedOut", "Delivery Timed Out" if all(
-            i.details == "DeliveryTimedOut" for i in cmd.invocations.values() if i.status == "TimedOut") else "Failed"
-    return "Failed", "Failed"
+    errors = [i for i in invs if counts_as_error(i)]
+    if cmd.stopped_by_errors or len(errors) > cmd.error_limit:
+        if all(i.details == "ExecutionTimedOut" for i in errors):
+            return "TimedOut", "Execution Timed Out"
+        return "Failed", "Failed"
+    counted = [i for i in invs if i.details != "Undeliverable"]
+    if not counted:
+        return "Failed", "Failed"
+    if all(i.status == "Success" for i in counted):
+        return "Success", "Success"
+    if all(i.details == "DeliveryTimedOut" for i in counted):
+        return "TimedOut", "Delivery Timed Out"
+    return "Failed", "Incomplete"
 
 
 class CommandStore:
@@ -109,6 +136,8 @@ class CommandStore:
     def set_state(self, inv: Invocation, status: str, details: str, code: int | None = None,
                   stdout: str | None = None, stderr: str | None = None) -> None:
         with self.lock:
+            if inv.status in TERMINAL:  # an ended invocation stays ended (a cancel may have ended it first)
+                return
             inv.status, inv.details = status, details
             if code is not None:
                 inv.code = code
@@ -120,7 +149,7 @@ class CommandStore:
                 inv.started = time.time()
             if status in TERMINAL:
                 inv.ended = time.time()
-            if status in ("Failed", "TimedOut"):
+            if counts_as_error(inv):
                 cmd = self.commands.get(inv.command_id)
                 if cmd is not None:
                     cmd.errors += 1
@@ -134,7 +163,7 @@ class CommandStore:
         for iid in cmd.queue:
             inv = cmd.invocations[iid]
             if not inv.dispatched and inv.status not in TERMINAL:
-                inv.status, inv.details, inv.ended = "Cancelled", "Cancelled", now
+                inv.status, inv.details, inv.ended = "Cancelled", "Terminated", now
         cmd.queue.clear()
 
     def next_invocation(self, cmd: Command) -> Invocation | None:
@@ -160,7 +189,9 @@ class CommandStore:
         with self.lock:
             return [self.commands[c] for c in reversed(self.order)]
 
-    def cancel(self, command_id: str, instance_ids: list | None) -> Command | None:
+    def cancel(self, command_id: str, instance_ids: list | None, cancel_seconds: float = 0) -> Command | None:
+        """CancelCommand: an invocation not delivered yet ends Cancelled at once; a running one shows Cancelling
+        until its worker sees the cancel and, `cancel_seconds` later (the agent's acknowledgement), ends it."""
         with self.lock:
             cmd = self.commands.get(command_id)
             if cmd is None:
@@ -169,10 +200,14 @@ class CommandStore:
             now = time.time()
             for iid in targets:
                 inv = cmd.invocations.get(iid)
-                if inv is not None and inv.status not in TERMINAL:
-                    inv.cancel.set()
-                    if not inv.dispatched:  # waiting for a MaxConcurrency slot: nothing runs it, it ends now
-                        inv.status, inv.details, inv.ended = "Cancelled", "Cancelled", now
+                if inv is None or inv.status in TERMINAL:
+                    continue
+                if inv.status in ("InProgress", "Cancelling"):
+                    inv.status, inv.details = "Cancelling", "Cancelling"
+                    inv.cancel_seconds = cancel_seconds
+                else:  # Pending or Delayed: nothing runs on the instance; it ends now
+                    inv.status, inv.details, inv.ended = "Cancelled", "Cancelled", now
+                inv.cancel.set()
             if not instance_ids:
                 cmd.cancelled = True
             return cmd

@@ -10,6 +10,9 @@ import re
 import threading
 import time
 import xml.etree.ElementTree as ET
+from xml.sax.saxutils import escape as xml_escape
+
+from . import ec2_validate
 
 NS = "http://ec2.amazonaws.com/doc/2016-11-15"
 ET.register_namespace("", NS)
@@ -59,6 +62,11 @@ class Ec2Front:
         """forward() -> (status, headers, body) from moto; returns the answer the client gets.
         authenticate() -> None or an error answer: run before any answer the front gives without moto."""
         values = dict(params)
+        refused = ec2_validate.check(action, values)
+        if refused is not None:
+            denied = authenticate()
+            return denied if denied is not None else \
+                (400, [("Content-Type", "text/xml")], error_xml(refused[0], xml_escape(refused[1])))
         if action in ("RunInstances", "StartInstances"):
             denied = authenticate()
             if denied is not None:
@@ -95,6 +103,8 @@ class Ec2Front:
         elif action == "DescribeInstances":
             return status, headers, self._rewrite_instances(body, params)
         elif action == "DescribeImages":
+            # moto calls its images' root device "standard", a value EC2 never gives (ebs | instance-store).
+            body = body.replace(b"<rootDeviceType>standard</rootDeviceType>", b"<rootDeviceType>ebs</rootDeviceType>")
             return status, headers, self._rewrite_images(body, params)
         return status, headers, body
 

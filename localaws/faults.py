@@ -11,7 +11,12 @@ API kinds (checked by the front before a call is served or forwarded):
   slow      the answer is held back `seconds` (default 2), then served normally
 Invocation kinds (checked once per invocation when the worker starts; optional "instanceId" narrows them):
   undeliverable, deliveryTimedOut, truncateOutput ("chars": keep that many), tamperEnvelope,
-  agentNotBack (the agent does not return after a 3010 reboot), sysprepBlocker ("reason": text added to the guest)
+  agentNotBack (the agent does not return after a 3010 reboot), sysprepBlocker ("reason": text added to the guest),
+  delayed ("seconds", default 1: the agent is away at delivery, the invocation shows Delayed that long, then
+  runs or ends DeliveryTimedOut), cancelling ("seconds", default 1: cancelled while it runs, as by CancelCommand:
+  Cancelling that long, then Cancelled), terminated (never sent: Cancelled/Terminated, as when the command has
+  exceeded MaxErrors), outputPrefix ("text": printed before the payload's output, as a localized Windows prints
+  warnings in its own language: non-ASCII text that the agent's byte cuts count in UTF-8 bytes)
 
 The call log keeps the last MAX_LOG calls; the counters beside it (calls, throttled answers, rate-limited calls
 per API, and the total) are kept exactly however many calls there were, until the log is cleared.
@@ -22,7 +27,7 @@ import time
 
 API_KINDS = ("throttle", "error5xx", "drop", "slow")
 INVOCATION_KINDS = ("undeliverable", "deliveryTimedOut", "truncateOutput", "tamperEnvelope", "agentNotBack",
-                    "sysprepBlocker")
+                    "sysprepBlocker", "delayed", "cancelling", "terminated", "outputPrefix")
 MAX_LOG = 20000
 
 

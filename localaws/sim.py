@@ -19,13 +19,14 @@ from . import ratelimits
 from .commands import CommandStore
 from .ec2_front import Ec2Front
 from .faults import Faults
+from .pagetokens import PageTokens
 from .sigv4 import KeyStore
 
 log = logging.getLogger("localaws")
 
 DEFAULTS = {
     "invocationVisibleSeconds": 0.3,  # GetCommandInvocation answers InvocationDoesNotExist this long
-    "runDelaySeconds": 0.2,           # before delivery and before the result is reported
+    "runDelaySeconds": 0.6,           # before delivery (Pending) and before the result is reported
     "rebootSeconds": 1.0,             # agent offline during a 3010 reboot
     "bootSeconds": 0.5,               # agent offline after the pending phase of a launch or start
     "pendingSeconds": 1.0, "stoppingSeconds": 1.0, "shuttingDownSeconds": 1.0, "imagePendingSeconds": 1.0,
@@ -36,8 +37,10 @@ DEFAULTS = {
     "callLatencySeconds": 0.0,        # added to every AWS call the front answers (not to /__sim)
     "rateLimitsEnabled": 1,           # 1: token buckets per account and API (ratelimits.py), 0: no limits
     "rateLimits": ratelimits.DEFAULT_LIMITS,  # API or group -> {"burst": n, "refill": r}; POST merges entry by entry
+    "cancelSeconds": 0.5,             # a running invocation shows Cancelling this long after CancelCommand
+    "offlineSendRefused": 0,          # 1: SendCommand refuses an instance whose agent is offline (field reports)
 }
-FLAGS = ("rateLimitsEnabled",)  # 1 or 0
+FLAGS = ("rateLimitsEnabled", "offlineSendRefused")  # 1 or 0
 WHOLE = ("maxReruns",)          # whole numbers
 
 
@@ -77,6 +80,7 @@ class Sim:
         self.faults = Faults()
         self.limiter = ratelimits.RateLimiter()
         self.ec2 = Ec2Front(self)
+        self.page_tokens = PageTokens()
         self.stopping = threading.Event()
         self._index_lock = threading.Lock()
         self._index_backend = None
@@ -86,6 +90,7 @@ class Sim:
                      aws_secret_access_key=secret)
         self._ec2 = boto3.client("ec2", **creds)
         self._ssm = boto3.client("ssm", **creds)
+        self._s3 = boto3.client("s3", **creds)
 
     def update_config(self, changes: dict) -> dict:
         """Validates every change first and applies none if one is wrong (ConfigError says what to fix)."""
@@ -227,6 +232,52 @@ class Sim:
         """The ids whose agent is not online now (unknown, stopped, agent-less, booting), in the order given."""
         rows = self._instance_rows(instance_ids)
         return [i for i in instance_ids if i not in rows or not self._online(rows[i])]
+
+    def invalid_targets(self, instance_ids: list) -> list:
+        """The ids SendCommand refuses with InvalidInstanceId, in the order given: not a managed node (unknown to
+        EC2, or its agent never registered) or in a state the API reference calls invalid (shutting-down,
+        terminated). Running, pending, stopped and stopping instances are valid targets; their invocations wait
+        (Pending, Delayed) for the agent. With offlineSendRefused, an offline agent is refused too."""
+        rows = self._instance_rows(instance_ids)
+        bad = []
+        for iid in instance_ids:
+            row = rows.get(iid)
+            shown = self.ec2.phase(iid) or (row["State"]["Name"] if row else None)
+            if row is None or shown in ("shutting-down", "terminated"):
+                bad.append(iid)
+                continue
+            online = self._online(row)
+            guest = self.guests.guests.get(iid) or {}
+            if not guest.get("registered") or (self.config["offlineSendRefused"] and not online):
+                bad.append(iid)
+        return bad
+
+    def bucket_exists(self, name: str) -> bool:
+        """Whether moto's S3 has the bucket (read in process; through boto3 if moto's internals moved)."""
+        try:
+            from moto.s3.models import s3_backends
+            return name in s3_backends[self.account_id]["global"].buckets
+        except Exception:
+            try:
+                self._s3.head_bucket(Bucket=name)
+                return True
+            except ClientError:
+                return False
+
+    def instance_tags_match(self, instance_id: str, tags: dict) -> bool:
+        """DescribeInstanceInformation's tag filters (tag-key, tag:NAME) against the instance's EC2 tags."""
+        try:
+            have = dict(self._moto_backend().tags.get(instance_id, {}))
+        except Exception:
+            found = self.describe([instance_id])
+            have = {t["Key"]: t["Value"] for t in (found[0].get("Tags", []) if found else [])}
+        for key, values in tags.items():
+            if key == "tag-key":
+                if not any(v in have for v in values):
+                    return False
+            elif have.get(key[4:]) not in values:
+                return False
+        return True
 
     def instance_information(self, instance_ids=None) -> list[dict]:
         rows = []

@@ -50,18 +50,46 @@ def _wait_online(sim, inv, deadline) -> bool:
     while True:
         if inv.cancel.is_set() or sim.stopping.is_set():
             return False
+        online, back = sim.agent_status(inv.instance_id)
+        if online:  # looked at before the deadline: an agent that is back is taken, however late the look
+            return True
         now = time.time()
         if now >= deadline:
             return False
-        online, back = sim.agent_status(inv.instance_id)
-        if online:
-            return True
         wake = back if back is not None and back > now else now + ONLINE_POLL
         inv.cancel.wait(max(0.001, min(deadline, wake) - now))
 
 
 def _cancelled(sim, inv):
+    """The end of a cancelled invocation. A running one was shown Cancelling by CancelCommand: the agent takes
+    `cancel_seconds` to acknowledge (the simulator's stop does not wait for it)."""
+    if inv.status == "Cancelling" and inv.cancel_seconds > 0 and not sim.stopping.is_set():
+        sim.stopping.wait(inv.cancel_seconds)
     sim.commands.set_state(inv, "Cancelled", "Cancelled")
+
+
+def _deliver(sim, cmd, inv, faults) -> bool:
+    """Waits for the agent to take the command: True once InProgress. The first attempt delivers when the agent is
+    online (however late a loaded machine makes it); one that finds the agent away (instance stopped, booting,
+    agent lost, or a `delayed` fault) shows Delayed, and SSM tries again until the delivery timeout, which ends
+    it TimedOut/DeliveryTimedOut."""
+    if "deliveryTimedOut" in faults:
+        sim.commands.set_state(inv, "TimedOut", "DeliveryTimedOut")
+        return False
+    deadline = cmd.requested + cmd.timeout_seconds * sim.config["timeScale"]
+    away_until = time.time() + float(faults["delayed"].get("seconds", 1)) if "delayed" in faults else 0
+    if not away_until and sim.is_online(inv.instance_id):
+        sim.commands.set_state(inv, "InProgress", "InProgress")
+        return True
+    sim.commands.set_state(inv, "Delayed", "Delayed")
+    if away_until and not _sleep(sim, inv, min(away_until, deadline) - time.time()):
+        return False
+    if (away_until and away_until > deadline) or not _wait_online(sim, inv, deadline):
+        if not inv.cancel.is_set():
+            sim.commands.set_state(inv, "TimedOut", "DeliveryTimedOut")
+        return False
+    sim.commands.set_state(inv, "InProgress", "InProgress")
+    return True
 
 
 def _run(sim, cmd, inv):
@@ -71,14 +99,15 @@ def _run(sim, cmd, inv):
         return _cancelled(sim, inv)
     if "undeliverable" in faults:
         return sim.commands.set_state(inv, "Failed", "Undeliverable")
-    delivery_deadline = cmd.requested + cmd.timeout_seconds * cfg["timeScale"]
-    if "deliveryTimedOut" in faults:
-        delivery_deadline = time.time()
-    if not _wait_online(sim, inv, delivery_deadline):
-        if inv.cancel.is_set():
-            return _cancelled(sim, inv)
-        return sim.commands.set_state(inv, "TimedOut", "DeliveryTimedOut")
-    sim.commands.set_state(inv, "InProgress", "InProgress")
+    if "terminated" in faults:  # as if the command had exceeded its MaxErrors before this one was sent
+        return sim.commands.set_state(inv, "Cancelled", "Terminated")
+    if not _deliver(sim, cmd, inv, faults):
+        return _cancelled(sim, inv) if inv.cancel.is_set() else None
+    if "cancelling" in faults:  # as if CancelCommand had come while it ran
+        inv.cancel_seconds = float(faults["cancelling"].get("seconds", 1))
+        sim.commands.set_state(inv, "Cancelling", "Cancelling")
+        inv.cancel.set()
+        return _cancelled(sim, inv)
     if "sysprepBlocker" in faults:
         reason = faults["sysprepBlocker"].get("reason", "BitLocker is on for C: (0x80310039)")
         with sim.guests.lock:
@@ -108,6 +137,8 @@ def _run(sim, cmd, inv):
     stdout = earlier + result.stdout
     if "tamperEnvelope" in faults:
         stdout = envelope.tamper(stdout)
+    if "outputPrefix" in faults:
+        stdout = str(faults["outputPrefix"].get("text", "")) + stdout
     if "truncateOutput" in faults:
         stdout = stdout[: faults["truncateOutput"].get("chars", max(1, len(stdout) // 2))]
     status = "Success" if result.exit_code == 0 else "Failed"

@@ -47,7 +47,8 @@ def test_send_command_refuses_what_aws_refuses(sim):
     text, _ = make_loader("preflight")
     cases = [
         (dict(InstanceIds=["i-0123456789abcdef0"]), "InvalidInstanceId"),
-        (dict(InstanceIds=[source] * 51), "InvalidInstanceId"),
+        (dict(InstanceIds=[source] * 51), "ValidationException"),  # the model's 50, checked before duplicates
+        (dict(InstanceIds=[source] * 2), "DuplicateInstanceId"),
         (dict(InstanceIds=[source], DocumentName="AWS-RunShellScript"), "InvalidDocument"),
         (dict(InstanceIds=[source], Comment="x" * 101), "ValidationException"),
         (dict(InstanceIds=[source], TimeoutSeconds=29), "ValidationException"),
@@ -63,20 +64,51 @@ def test_send_command_refuses_what_aws_refuses(sim):
     assert all(c["Comment"] != "x" * 101 for c in ssm.list_commands()["Commands"])
 
 
-def test_stopped_and_agentless_instances_are_invalid_targets(sim):
+def test_never_registered_and_terminated_instances_are_invalid_targets(sim):
     ssm, ec2 = client(sim, "ssm"), client(sim, "ec2")
-    stopped, agentless = launch(sim, count=2)
-    online(sim, stopped)
-    ec2.stop_instances(InstanceIds=[stopped])
+    agentless, gone = launch(sim, count=2)
     control(sim, "POST", f"/guests/{agentless}", {"agentInstalled": False})
+    online(sim, gone)
+    ec2.terminate_instances(InstanceIds=[gone])
     text, _ = make_loader("preflight")
-    for iid in (stopped, agentless):
+    for iid in (agentless, gone, "i-0123456789abcdef0"):
         with pytest.raises(ClientError) as err:
             send(ssm, [iid], text)
         assert code_of(err) == "InvalidInstanceId" and iid in err.value.response["Error"]["Message"]
     rows = ssm.describe_instance_information(
-        Filters=[{"Key": "InstanceIds", "Values": [stopped, agentless]}])["InstanceInformationList"]
+        Filters=[{"Key": "InstanceIds", "Values": [agentless, gone]}])["InstanceInformationList"]
+    assert rows == []
+
+
+def test_a_stopped_instance_is_a_valid_target_its_invocation_waits_then_times_out(sim):
+    # The API reference: Running, Pending, Stopped and Stopping are valid states for SendCommand.
+    ssm, ec2 = client(sim, "ssm"), client(sim, "ec2")
+    [stopped] = launch(sim)
+    online(sim, stopped)
+    ec2.stop_instances(InstanceIds=[stopped])
+    control(sim, "POST", "/config", {"timeScale": 0.05})  # TimeoutSeconds 60 -> 3 s of delivery attempts
+    text, _ = make_loader("preflight")
+    command_id = send(ssm, [stopped], text, TimeoutSeconds=60)
+    seen = set()
+
+    def delayed():
+        inv = patient(lambda: ssm.get_command_invocation(CommandId=command_id, InstanceId=stopped))() \
+            if sim.sim.commands.visible_invocation(command_id, stopped) else None
+        if inv:
+            seen.add((inv["Status"], inv["StatusDetails"]))
+        return inv and inv["Status"] == "Delayed"
+    wait_for(delayed, "the invocation to show Delayed")
+    inv = finished(ssm, command_id, stopped)
+    assert (inv["Status"], inv["StatusDetails"], inv["ResponseCode"]) == ("TimedOut", "DeliveryTimedOut", -1)
+    assert ("Delayed", "Delayed") in seen
+    rows = ssm.describe_instance_information(
+        Filters=[{"Key": "InstanceIds", "Values": [stopped]}])["InstanceInformationList"]
     assert [(r["InstanceId"], r["PingStatus"]) for r in rows] == [(stopped, "ConnectionLost")]
+    # The field reports' behaviour, kept behind a setting: an offline agent refused at once.
+    control(sim, "POST", "/config", {"offlineSendRefused": 1})
+    with pytest.raises(ClientError) as err:
+        send(ssm, [stopped], text)
+    assert code_of(err) == "InvalidInstanceId"
 
 
 def test_describe_instance_information_fields_filters_and_paging(sim):
@@ -118,7 +150,9 @@ def test_list_command_invocations_details_keep_the_head_of_2500(sim):
     assert 2500 < len(stdout) <= 24000
     rows = ssm.list_command_invocations(CommandId=command_id, Details=True)["CommandInvocations"]
     output = rows[0]["CommandPlugins"][0]["Output"]
-    assert len(output) == 2500 and output == stdout[:2500] and "-----END" not in output
+    # The agent's cut: 2,500 UTF-8 bytes with its marker (outputcut.py); this output is ASCII.
+    marker = "\n---Output truncated---"
+    assert len(output) == 2500 and output == stdout[:2500 - len(marker)] + marker and "-----END" not in output
     plain = ssm.list_command_invocations(CommandId=command_id)["CommandInvocations"]
     assert plain[0]["CommandPlugins"] == [] and plain[0]["Status"] == "Success"
     with pytest.raises(ClientError) as err:
@@ -235,19 +269,20 @@ def test_max_concurrency_percentages_resolve_against_the_target_count(sim):
     assert finished(ssm, sent["CommandId"], source)["Status"] == "Success"
 
 
-@pytest.mark.parametrize("max_errors,rest", [("0", ("Cancelled", "Cancelled", -1)), ("1", ("Success", "Success", 0))])
+@pytest.mark.parametrize("max_errors,rest", [("0", ("Cancelled", "Terminated", -1)), ("1", ("Success", "Success", 0))])
 def test_max_errors_stops_sending_to_the_instances_not_started(sim, max_errors, rest):
     ssm = client(sim, "ssm")
     ids = launch(sim, count=3)
     for iid in ids:
         online(sim, iid)
-    control(sim, "POST", "/faults", {"rules": [{"fault": "undeliverable", "instanceId": ids[0]}]})
-    text, _ = make_loader("time-zone", {"TimeZoneId": "Tokyo Standard Time"})
+    # A payload that fails on the first instance (exit 1): a Failed invocation, which counts against MaxErrors.
+    zones = {iid: {"TimeZoneId": "Nowhere Standard Time" if iid == ids[0] else "Tokyo Standard Time"} for iid in ids}
+    text, _ = make_loader("time-zone", {"common": {}, "byInstance": zones})
     command_id = ssm.send_command(InstanceIds=ids, DocumentName="AWS-RunPowerShellScript",
                                   Parameters={"commands": [text]}, MaxConcurrency="1",
                                   MaxErrors=max_errors)["Command"]["CommandId"]
     first = finished(ssm, command_id, ids[0])
-    assert (first["Status"], first["StatusDetails"]) == ("Failed", "Undeliverable")
+    assert (first["Status"], first["StatusDetails"]) == ("Failed", "Failed")
     for iid in ids[1:]:
         inv = finished(ssm, command_id, iid)
         assert (inv["Status"], inv["StatusDetails"], inv["ResponseCode"]) == rest
@@ -255,6 +290,8 @@ def test_max_errors_stops_sending_to_the_instances_not_started(sim, max_errors, 
     cmd = wait_for(lambda: ssm.list_commands(CommandId=command_id)["Commands"][0]["CompletedCount"] == 3 and
                    ssm.list_commands(CommandId=command_id)["Commands"][0], "the command to complete")
     assert (cmd["Status"], cmd["ErrorCount"], cmd["MaxErrors"]) == ("Failed", 1, max_errors)
+    # Within the budget the command was attempted everywhere but not all succeeded: Incomplete (documented).
+    assert cmd["StatusDetails"] == ("Failed" if max_errors == "0" else "Incomplete")
 
 
 def test_cancel_ends_the_invocations_waiting_for_a_slot_at_once(sim):
@@ -308,9 +345,9 @@ def test_agent_state_comes_from_moto_in_process_and_the_boto3_path_still_serves(
     text, _ = make_loader("preflight")
     assert finished(ssm, send(ssm, [source], text), source)["Status"] == "Success"
     assert sim.sim._in_process  # moto's backend was read directly: no fallback happened
-    [stopped] = launch(sim)
+    [stopped] = launch(sim)  # terminated below: an invalid target
     online(sim, stopped)
-    client(sim, "ec2").stop_instances(InstanceIds=[stopped])
+    client(sim, "ec2").terminate_instances(InstanceIds=[stopped])
     asked = []
     describe = sim.sim.describe
     sim.sim.describe = lambda ids=None: asked.append(list(ids or [])) or describe(ids)

@@ -104,15 +104,20 @@ public enum EnvelopeVerifier {
 
 /// Run Command's output limits (DOMAIN.md): truncation keeps the head, so the END line goes first.
 public enum OutputLimits {
-    /// ListCommandInvocations with Details: characters of output per plugin.
+    /// ListCommandInvocations with Details: the plugin output, stdout and stderr together.
     public static let listCommandInvocations = 2_500
-    /// GetCommandInvocation: characters of standard output.
+    /// GetCommandInvocation: standard output.
     public static let getCommandInvocation = 24_000
+    /// What the SSM Agent puts where it cut a plugin's Details output (amazon-ssm-agent, iohandler).
+    public static let detailsCutMarkers = ["\n---Output truncated---", "\n---Error truncated----"]
 
-    /// True when `output` is long enough to have been cut at `limit`. Counted in Unicode scalars and UTF-16
-    /// units alike (AWS does not say which), erring towards yes: a needless fetch costs one call, a miss a step.
+    /// True when `output` may have been cut at `limit`. The SSM Agent cuts in UTF-8 bytes (Go strings), not
+    /// characters, and marks the cut: a Details output of non-ASCII text is cut with far fewer than 2,500
+    /// characters. Counted in bytes, scalars and UTF-16 units alike, and any cut marker, erring towards yes: a
+    /// needless fetch costs one call, a miss a step.
     public static func mightBeTruncated(_ output: String, limit: Int) -> Bool {
-        output.unicodeScalars.count >= limit || output.utf16.count >= limit
+        output.utf8.count >= limit || output.unicodeScalars.count >= limit || output.utf16.count >= limit
+            || detailsCutMarkers.contains { output.contains($0) }
     }
 
     /// Whether a verdict from ListCommandInvocations' output should be re-judged on GetCommandInvocation's

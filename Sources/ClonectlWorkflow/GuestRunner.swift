@@ -316,8 +316,28 @@ public struct GuestRunner: Sendable {
                output: String) -> GuestOutcome {
         let v = EnvelopeVerifier.verify(output: output, nonce: command.nonce, payloadSha256: command.payloadSha256,
                                         instanceId: instanceId)
+        let why = v.verdict == .missing ? (Self.statusReason(status: status, details: details) ?? v.reason) : v.reason
         return GuestOutcome(commandId: command.commandId, instanceId: instanceId, status: status, statusDetails: details,
-                            responseCode: code, verdict: v.verdict, reason: v.reason, envelope: v.envelope)
+                            responseCode: code, verdict: v.verdict, reason: why, envelope: v.envelope)
+    }
+
+    /// Why an invocation that printed no envelope ended as it did, in the API reference's terms; nil when the
+    /// status says nothing more than the missing envelope does.
+    static func statusReason(status: String, details: String?) -> String? {
+        switch (status, details ?? "") {
+        case ("Cancelled", "Terminated"):
+            return "Run Command did not send it: the command had already exceeded its MaxErrors (Terminated)"
+        case ("Cancelled", _):
+            return "the command was cancelled (CancelCommand, from clonectl or elsewhere) before it finished"
+        case ("TimedOut", "DeliveryTimedOut"):
+            return "the agent never took the command within the delivery timeout (instance stopped or agent offline)"
+        case ("TimedOut", "ExecutionTimedOut"):
+            return "the command did not finish within its execution timeout (or the agent did not come back after a reboot)"
+        case ("Failed", "Undeliverable"):
+            return "the command could not be delivered: the instance or its agent is gone"
+        default:
+            return nil
+        }
     }
 
     static func now() -> String { Ledger.format(Date()) }

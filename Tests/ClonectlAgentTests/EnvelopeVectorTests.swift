@@ -71,5 +71,16 @@ import Testing
         #expect(!OutputLimits.shouldFetchFullOutput(listOutput: cut + cut, verdict: .verified))
         #expect(!OutputLimits.mightBeTruncated(String(repeating: "x", count: 2499), limit: 2500))
         #expect(OutputLimits.mightBeTruncated(String(repeating: "x", count: 2500), limit: 2500))
+        // The SSM Agent cuts Details in UTF-8 bytes: 2,500 bytes of Japanese are about 830 characters, and the
+        // envelope after them was lost all the same (amazon-ssm-agent, iohandler.TruncateOutput).
+        let japanese = String(repeating: "警告: 時間がかかります。\r\n", count: 70)
+        let cutJapanese = String(decoding: Array(japanese.utf8.prefix(2_500 - 23)), as: UTF8.self)
+            + "\n---Output truncated---"
+        #expect(cutJapanese.count < 1_000 && cutJapanese.utf8.count >= 2_500)
+        #expect(OutputLimits.shouldFetchFullOutput(listOutput: cutJapanese, verdict: .missing))
+        // A cut marked by the agent is a cut, whatever its length (stderr's part can be short).
+        #expect(OutputLimits.mightBeTruncated("BEGIN\n---Output truncated---\n----------ERROR-------\nx",
+                                              limit: 2500))
+        #expect(!OutputLimits.shouldFetchFullOutput(listOutput: String(repeating: "é", count: 1_000), verdict: .missing))
     }
 }
