@@ -1,4 +1,4 @@
-"""Faults on demand and the call log.
+r"""Faults on demand and the call log.
 
 A fault rule is JSON: {"fault": KIND, "api": "ssm:SendCommand" | "ssm:*" | "ec2:*" | "*", "share": 0..1,
 "count": N, ...}. `share` is applied deterministically (share 0.5 = every second matching call, starting with the
@@ -13,7 +13,8 @@ API kinds (checked by the front before a call is served or forwarded):
   lostAnswer  the call IS carried out, then the connection is closed without an answer (a lost answer)
   lateAnswer  the call is carried out at once and its answer held `seconds` (default 2): a client killed during
               the hold leaves a call that has landed
-Invocation kinds (checked once per invocation when the worker starts; optional "instanceId" narrows them):
+Invocation kinds (checked once per invocation when the worker starts; optional "instanceId" narrows them, and
+optional "payload" to invocations running that payload, e.g. "jobs-restore"):
   undeliverable, deliveryTimedOut, truncateOutput ("chars": keep that many), tamperEnvelope,
   agentNotBack (the agent does not return after a 3010 reboot), sysprepBlocker ("reason": text added to the guest),
   delayed ("seconds", default 1: the agent is away at delivery, the invocation shows Delayed that long, then
@@ -21,6 +22,17 @@ Invocation kinds (checked once per invocation when the worker starts; optional "
   Cancelling that long, then Cancelled), terminated (never sent: Cancelled/Terminated, as when the command has
   exceeded MaxErrors), outputPrefix ("text": printed before the payload's output, as a localized Windows prints
   warnings in its own language: non-ASCII text that the agent's byte cuts count in UTF-8 bytes)
+Guest kinds (also per invocation; they change the guest's state, which stays until a test or an operator fixes it
+through POST /__sim/guests/<id>, as on a real server):
+  serviceWontStart ("service", "reason": 'domain-account' fails until the guest is in a domain, else the text):
+      guest serviceStartFailures[service] = reason
+  ec2LaunchBusy      EC2Launch v2 still in its stages: ec2LaunchStatus 'running' (the guest gets EC2Launch v2 if
+                     it had v1/EC2Config, as after an upgrade); fixed by {"ec2LaunchStatus": "ok"}
+  setHostNameTask    an active setHostName task in agent-config.yml (v2 as above): ec2LaunchTasks + setHostName
+  insecureDataRoot   C:\ProgramData\clonectl holds an item a non-administrator created ("path", "owner"):
+                     dataRoot.untrustedItem; fixed by {"dataRoot": {"owner": "S-1-5-32-544", "protected": true}}
+  computerAccountExists  the domain already has a computer account with the guest's current name ("name" to
+                     name another): domainComputerAccounts; fixed by {"domainComputerAccounts": []}
 
 The call log keeps the last MAX_LOG calls; the counters beside it (calls, throttled answers, rate-limited calls
 per API, and the total) are kept exactly however many calls there were, until the log is cleared.
@@ -30,8 +42,9 @@ import threading
 import time
 
 API_KINDS = ("throttle", "error5xx", "drop", "slow", "lostAnswer", "lateAnswer")
+GUEST_KINDS = ("serviceWontStart", "ec2LaunchBusy", "setHostNameTask", "insecureDataRoot", "computerAccountExists")
 INVOCATION_KINDS = ("undeliverable", "deliveryTimedOut", "truncateOutput", "tamperEnvelope", "agentNotBack",
-                    "sysprepBlocker", "delayed", "cancelling", "terminated", "outputPrefix")
+                    "sysprepBlocker", "delayed", "cancelling", "terminated", "outputPrefix") + GUEST_KINDS
 MAX_LOG = 20000
 
 
@@ -53,6 +66,10 @@ def _validate(rule) -> dict:
         raise FaultError(f"count must be a non-negative integer, got {count!r}")
     if kind in API_KINDS and not isinstance(rule.get("api", "*"), str):
         raise FaultError("api must be a string such as 'ssm:SendCommand', 'ec2:*' or '*'")
+    if "payload" in rule and not isinstance(rule["payload"], str):
+        raise FaultError("payload must be a payload name such as 'jobs-restore'")
+    if kind == "serviceWontStart" and not isinstance(rule.get("service"), str):
+        raise FaultError("serviceWontStart needs \"service\": the service name, e.g. \"AppSvc\"")
     clean = dict(rule)
     clean.update({"share": float(share), "seen": 0, "fired": 0})
     return clean
@@ -126,11 +143,11 @@ class Faults:
             return [dict(r) for r in self.rules
                     if r["fault"] in API_KINDS and _api_matches(r.get("api", "*"), api) and self._fires(r)]
 
-    def invocation_faults(self, instance_id: str) -> dict:
+    def invocation_faults(self, instance_id: str, payload: str | None = None) -> dict:
         with self.lock:
             return {r["fault"]: dict(r) for r in self.rules
                     if r["fault"] in INVOCATION_KINDS and r.get("instanceId") in (None, instance_id)
-                    and self._fires(r)}
+                    and r.get("payload") in (None, payload) and self._fires(r)}
 
     def log(self, api: str, status: int, by: str, fault: str | None = None) -> None:
         with self.lock:

@@ -8,6 +8,12 @@ when it is online. Keys:
   journal (the journal.json document or None), machineSid, imageState, ec2Launch {flavour, version},
   sysprepBlockers [str], pendingReboot, agentInstalled, agentVersion, osName, osVersion, log [str],
   sysprepCount, pantherLog [str]
+Optional keys (absent = the usual healthy state) that the 1.1.0 models and the guest faults use:
+  ec2LaunchTasks [str] (EC2Launch v2 agent-config.yml task lines; default AWS's, with startSsm), ec2LaunchStatus
+  ('ok' | 'running' | 'failed'), ec2LaunchHostName, servicingBusy, appx {provisioned, installed: [{name, fullName}]},
+  bitlocker, rearmCount, domainRole, lifecycle ('spot'), serviceStartFailures {name: reason}, services[].dependents,
+  dataRoot {owner SID, protected, untrustedItem {path, owner}}, domainComputerAccounts [str], languageMode,
+  awsToolsVersion
 """
 import copy
 import random

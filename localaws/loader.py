@@ -78,7 +78,7 @@ def load(text: str) -> Loaded:
                            ("Script", values["Payload"] + ".ps1", values["PayloadSha256"])):
         data = _blob(prefix, key, values[key], True)
         actual = hashlib.sha256(data).hexdigest()
-        if actual != sha:  # the real loader compares lower-case hex exactly
+        if actual != sha:  # PowerShell's -ne is case-insensitive, so upper-case hex passes there too (hexdigest is lower)
             raise LoaderRefused(f"{prefix}{file} has SHA-256 {actual}, expected {sha}")
         blobs[key] = data
     try:

@@ -1,7 +1,8 @@
 """Runs the Python model of a named payload on a guest and reports through the envelope, as CloneAgent does.
 
-The models (payloads_prep.py, payloads_clone.py) mirror ps-scripts/payloads/<name>/1.0.0.ps1 over the shared
-module ps-scripts/agent/1.0.0/CloneAgent.psm1: same parameters, same change items ('firewall/Public',
+The models (payloads_prep.py, payloads_clone.py) mirror ps-scripts/payloads/<name>/<version>.ps1 over the shared
+module ps-scripts/agent/<version>/CloneAgent.psm1, per version where they differ (`at_least(run, "1.1.0")`): 1.0.0
+keeps its released behaviour, flaws included (it stays runnable), 1.1.0 the fixed one. Same parameters, same change items ('firewall/Public',
 'service/AppSvc/status', 'user/NAME/enabled', 'computerName'...), same facts, same journal entries, and the
 module's run rules copied here once: the log lines ('<stamp> start p@v', '<stamp> changed item: from -> to' with
 JSON values, '<stamp> error: ...', '<stamp> finish status exit code'), the status (errors -> failed 1, a pending
@@ -20,6 +21,49 @@ class Failed(Exception):
     """A terminating error inside a payload body: it becomes one entry in errors (Invoke-CloneBody)."""
 
 
+class NotSecureString(Exception):
+    """The parameter exists but is not a SecureString (its type in args[0]): Read-CloneSecureString refuses it."""
+
+
+TRUSTED_SIDS = ("S-1-5-18", "S-1-5-32-544", "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464")
+DATA_ROOT = "C:\\ProgramData\\clonectl"
+
+
+def at_least(run_or_version, version: str) -> bool:
+    """Whether the running payload is `version` or newer (the models follow each released version)."""
+    v = run_or_version if isinstance(run_or_version, str) else run_or_version.ctx.version
+    try:
+        return tuple(int(x) for x in v.split(".")) >= tuple(int(x) for x in version.split("."))
+    except ValueError:
+        return True
+
+
+def check_data_root(run, guest: dict) -> str | None:
+    """Test-CloneDataRoot -Repair (module 1.1.0, D1) on guest['dataRoot'] = {owner, protected, item?}: None when the
+    folder can be trusted (created or made protected on the way), else the refusal. 1.0.0 creates it with the
+    ProgramData ACL and checks nothing."""
+    root = guest.get("dataRoot")
+    if not at_least(run, "1.1.0"):
+        if root is None:
+            guest["dataRoot"] = {"owner": "S-1-5-32-544", "protected": False}
+        return None
+    fix = f"inspect it (icacls and dir /q '{DATA_ROOT}'), remove what a non-administrator created, then run again"
+    if root is None:
+        guest["dataRoot"] = {"owner": "S-1-5-32-544", "protected": True}
+        run.log("data folder: created protected")
+        return None
+    if root.get("owner") not in TRUSTED_SIDS:
+        return f"{DATA_ROOT} is owned by {root.get('owner')}, not by SYSTEM or Administrators: {fix}"
+    item = root.get("untrustedItem")
+    if item:
+        return (f"{item['path']} is owned by {item['owner']}, not by SYSTEM or Administrators: a non-administrator "
+                f"created it; {fix}")
+    if not root.get("protected"):
+        root["protected"] = True
+        run.log("data folder: protected (was inherited from ProgramData)")
+    return None
+
+
 @dataclass
 class Context:
     instance_id: str
@@ -27,7 +71,7 @@ class Context:
     version: str
     nonce: str
     payload_sha256: str
-    read_secure_parameter: object  # callable(name) -> str, raises KeyError when the parameter does not exist
+    read_secure_parameter: object  # callable(name) -> str; KeyError: no such parameter; NotSecureString: wrong type
     now: object = time.time
 
 
@@ -141,8 +185,9 @@ def _render(run: Run, status: str) -> str:
         kept["omittedFacts"] = sorted(run.optional)
         body["facts"] = kept
         text = envelope.render(envelope.build(body))
-    if len(text) > 24000:
-        body["facts"] = {"omitted": "facts exceeded the 24000-character envelope limit; see the guest log"}
+    cap = 23900 if at_least(run.ctx.version, "1.1.0") else 24000
+    if len(text) > cap:
+        body["facts"] = {"omitted": f"facts exceeded the {cap}-character envelope limit; see the guest log"}
         text = envelope.render(envelope.build(body))
     return text
 
@@ -150,12 +195,16 @@ def _render(run: Run, status: str) -> str:
 def run(guest: dict, params: dict, ctx: Context, error: str | None = None) -> RunResult:
     """error: a failure found before the payload could start (Write-CloneFailure: no byInstance entry...)."""
     models = _models()
-    out = Run(ctx, max_chars=24000 if ctx.payload == "sysprep-logs" else 2500)
+    big = 23900 if at_least(ctx.version, "1.1.0") else 24000  # D13: under the agent's 24,000-byte cut
+    out = Run(ctx, max_chars=big if ctx.payload == "sysprep-logs" else 2500)
     out.started = utc(ctx.now())
     out.log(f"start {ctx.payload}@{ctx.version}")
     try:
         if error is not None:
             raise Failed(error)
+        problem = check_data_root(out, guest)
+        if problem is not None:
+            raise Failed("refused: the clonectl data folder is not safe to trust: " + problem)
         model = models.get(ctx.payload)
         if model is None:
             raise Failed(f"could not run: the simulator has no model of payload {ctx.payload!r} "

@@ -1,11 +1,11 @@
-"""Models of the clone-side payloads (ps-scripts/payloads/<name>/1.0.0.ps1): hostname, time-zone,
+"""Models of the clone-side payloads (ps-scripts/payloads/<name>/<version>.ps1, per version where they differ): hostname, time-zone,
 firewall-restore, work-user-disable, jobs-restore, domain-join, verify, sysprep-logs. hostname and domain-join
 finish through a reboot: they leave guest['pendingChanges'] and set run.reboot_pending (exit 3010); the simulated
 reboot (sim.py) applies the pending changes and the agent runs the same command again."""
 import re
 
 from . import guestops as ops
-from .payloads import Failed, check_params, get_entry, journal, set_restored
+from .payloads import Failed, at_least, check_params, get_entry, journal, set_restored
 
 NETBIOS = re.compile(r"^(?![0-9]+$)(?!-)[A-Za-z0-9-]{1,15}$")
 # Windows time zone ids (a subset: FindSystemTimeZoneById fails on anything Windows does not know).
@@ -31,12 +31,22 @@ def hostname(guest, params, run):
         return
     run.fact("ec2Launch", guest["ec2Launch"]["flavour"])
     if guest["ec2Launch"]["flavour"] == "v2":
-        run.fact("ec2LaunchSetHostName", False)
+        fights = "setHostName" in ops.ec2launch_tasks(guest)
+        run.fact("ec2LaunchSetHostName", fights)
+        if fights and at_least(run, "1.1.0"):  # D8; 1.0.0 only logs and loops through 3010 until the limit
+            raise Failed("refused: C:\\ProgramData\\Amazon\\EC2Launch\\config\\agent-config.yml has an active "
+                         "setHostName task, which sets the host name back at every boot (a reboot loop); remove that "
+                         "task from the file (or comment it out), then run hostname again")
+        if fights:
+            run.log("warning: agent-config.yml has a setHostName task that may rename the instance at boot")
     if pending == name:
         run.log(f"{name} is set and waits for a reboot")
         run.reboot_pending = True
         return
     if guest.get("domain"):
+        if at_least(run, "1.1.0"):
+            raise Failed(f"this instance is a member of {guest['domain']}: renaming it needs domain credentials; "
+                         "rename it before domain-join (the workflow runs hostname first) or leave the domain first")
         raise Failed(f"this instance is a member of {guest['domain']}: renaming it needs domain credentials; run "
                      "domain-join (which can rename) or leave the domain first")
     guest.setdefault("pendingChanges", {})["hostName"] = name
@@ -81,7 +91,7 @@ def work_user_disable(guest, params, run):
 def jobs_restore(guest, params, run):
     check_params(params, ())
     entry = get_entry(guest, "jobs", "jobs-stop")
-    ops.restore_jobs(run, guest, entry["before"])
+    ops.restore_jobs(run, guest, entry["before"])  # 1.0.0 raises Failed at the first service that will not start
     if not run.errors:
         set_restored(run, guest, "jobs")
     run.fact("tasks", len(entry["before"].get("tasks") or []))
@@ -99,17 +109,32 @@ def domain_join(guest, params, run):
             return
         raise Failed(f"this computer is a member of {current}, not {domain}: leave that domain first")
     pending = (guest.get("pendingChanges") or {}).get("domain")
+    if pending is not None and not at_least(run, "1.1.0"):
+        # 1.0.0 has no pending-join check: Win32_ComputerSystem already names the new domain after Add-Computer, so
+        # the script says "already a member" and reports ok before the reboot (review D10b).
+        if pending == domain:
+            run.log(f"already a member of {domain}")
+            return
     if pending == domain:
+        run.log("a domain join waits for its reboot (Netlogon JoinDomain is present)")
         run.reboot_pending = True
         return
-    try:
-        credential = run.ctx.read_secure_parameter(str(params["CredentialParameter"]))
-    except KeyError:
-        raise Failed(f"could not read the SecureString parameter {params['CredentialParameter']} with the "
-                     "instance's role (ParameterNotFound or AccessDenied)") from None
-    if credential.find("\n") < 1:
+    credential = ops.secret_value(run, str(params["CredentialParameter"]))
+    if credential.find("\n") < 1 or not credential.split("\n", 1)[1].strip("\r\n"):
         raise Failed(f"the SecureString '{params['CredentialParameter']}' must hold DOMAIN\\user, a newline, "
                      "then the password")
+    existing = {str(a).upper() for a in guest.get("domainComputerAccounts") or []}
+    if guest["hostName"].upper() in existing:
+        if at_least(run, "1.1.0"):
+            raise Failed(f"Add-Computer to {domain} failed: a computer account named {guest['hostName']} already exists "
+                         "in the domain and this user may not reuse it (KB5020276, 0xAAC). Delete or reset that account "
+                         "in Active Directory, or pre-stage it for this user, or allow reuse with the GPO 'Domain "
+                         "controller: Allow computer account re-use during domain join'; then run domain-join again "
+                         f"(Computer '{guest['hostName']}' failed to join domain '{domain}': 0xAAC)")
+        raise Failed(f"Add-Computer to {domain} failed: Computer '{guest['hostName']}' failed to join domain "
+                     f"'{domain}' from its current workgroup 'WORKGROUP' with following error message: An account "
+                     "with the same name exists in Active Directory. Re-using the account was blocked by security "
+                     "policy.")
     guest.setdefault("pendingChanges", {})["domain"] = domain
     guest["pendingReboot"] = True
     run.change("domain", "WORKGROUP", domain)
@@ -118,6 +143,7 @@ def domain_join(guest, params, run):
 
 def verify(guest, params, run):
     check_params(params, ("ExpectedHostName", "ExpectedTimeZoneId"))
+    fixed = at_least(run, "1.1.0")
     entries = journal(guest)["entries"]
     not_checked = []
     want_name, want_tz = params.get("ExpectedHostName") or "", params.get("ExpectedTimeZoneId") or ""
@@ -143,6 +169,8 @@ def verify(guest, params, run):
         if user["exists"] and user["enabled"] != want_enabled:
             run.error(f"work user {before['name']} enabled is {user['enabled']}, expected {want_enabled} "
                       "(run work-user-disable)")
+        if fixed and not user["exists"] and before["existed"]:
+            run.error(f"work user {before['name']} existed on the source before prep but is missing here")
     else:
         not_checked.append("workUser")
     if "jobs" in entries:
@@ -159,6 +187,9 @@ def verify(guest, params, run):
             if kind != s["startType"]:
                 diff += 1
                 run.error(f"service {s['name']} start type is {kind}, the source had {s['startType']}")
+            elif fixed and s["status"] == "Running" and s["startType"] != "Disabled" and svc["status"] != "Running":
+                diff += 1
+                run.error(f"service {s['name']} is {svc['status']}, the source had it Running (see jobs-restore)")
         run.fact("jobsDiffering", diff)
     else:
         not_checked.append("jobs")
@@ -173,11 +204,21 @@ def verify(guest, params, run):
         run.fact("sidChanged", guest["machineSid"] != source_sid)
         if guest["machineSid"] == source_sid:
             run.error(f"the machine SID {source_sid} is the source's: the image was not generalized")
+        elif fixed and guest["imageState"] == "IMAGE_STATE_COMPLETE":
+            set_restored(run, guest, "sysprep")  # D6: the next generation records its own SID
     else:
         not_checked.append("sysprep")
     ec2 = {"flavour": guest["ec2Launch"]["flavour"], "version": guest["ec2Launch"]["version"]}
     if ec2["flavour"] == "v2":
-        ec2["status"] = "ok" if guest["imageState"] == "IMAGE_STATE_COMPLETE" else "running"
+        ec2["status"] = guest.get("ec2LaunchStatus") or (
+            "ok" if guest["imageState"] == "IMAGE_STATE_COMPLETE" else "running")
+        build = int(guest["osVersion"].rsplit(".", 1)[-1])
+        if ec2["status"] == "failed" and fixed and build >= 26100:  # D9: installEgpuManager fails on Server 2025
+            ec2["warning"] = ("EC2Launch.exe status 1 on build 26100+: expected when only installEgpuManager failed; "
+                              "see sysprep-logs if in doubt")
+            run.log("warning: " + ec2["warning"])
+        elif ec2["status"] == "failed":
+            run.error("EC2Launch.exe status reports failed: see sysprep-logs")
     run.fact("ec2Launch", ec2)
     run.fact("notChecked", not_checked)
 

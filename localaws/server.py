@@ -120,10 +120,14 @@ def bootstrap(endpoint: str) -> dict:
     )["Instances"][0]["InstanceId"]
     ssm.put_parameter(Name="/clonectl/demo/work-user-password", Type="SecureString",
                       Value="Demo-Only-" + key["SecretAccessKey"][:12])
+    # domain-join's credential: 'DOMAIN\user', a newline, the password (agent-docs/domain-join.md).
+    ssm.put_parameter(Name="/clonectl/demo/domain-join", Type="SecureString",
+                      Value="CORP\\clonectl-join\nDemo-Only-" + key["SecretAccessKey"][:12])
     return {
         "region": REGION, "accessKeyId": key["AccessKeyId"], "secretAccessKey": key["SecretAccessKey"],
         "sourceInstanceId": source, "sourceImageId": image_id, "vpcId": vpc, "subnetId": subnet,
         "secureParameter": "/clonectl/demo/work-user-password", "roleArn": role["Arn"],
+        "domainCredentialParameter": "/clonectl/demo/domain-join",
         "securityGroupId": group, "instanceProfile": "clonectl-instance",
         "readOnlyAccessKeyId": readonly["AccessKeyId"], "readOnlySecretAccessKey": readonly["SecretAccessKey"],
     }

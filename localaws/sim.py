@@ -33,7 +33,9 @@ DEFAULTS = {
     "sysprepSeconds": 0.5,            # from the reported result to Sysprep's shutdown
     "timeScale": 1.0,                 # multiplies TimeoutSeconds and executionTimeout
     "maxReruns": 10,                  # 3010 loops allowed before the simulator gives up
-    "rebootOutputAll": 0,             # 1: the output holds every run of a 3010 loop (unverified on AWS), 0: the last
+    # 1 (default): the output holds every run of a 3010 loop, as the agent appends to its stdout file across the
+    # reboot (amazon-ssm-agent iomodule/commandoutput.go: O_APPEND, no cleanUp on exit 3010); 0: only the last run.
+    "rebootOutputAll": 1,
     "callLatencySeconds": 0.0,        # added to every AWS call the front answers (not to /__sim)
     "rateLimitsEnabled": 1,           # 1: token buckets per account and API (ratelimits.py), 0: no limits
     "rateLimits": ratelimits.DEFAULT_LIMITS,  # API or group -> {"burst": n, "refill": r}; POST merges entry by entry
@@ -140,10 +142,16 @@ class Sim:
         return out
 
     def read_secure_parameter(self, name: str) -> str:
+        """What Read-CloneSecureString gets: the value of a SecureString; a String or StringList is refused by the
+        script (NotSecureString), as a missing or forbidden one is (KeyError)."""
+        from .payloads import NotSecureString
         try:
-            return self._ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+            parameter = self._ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]
         except ClientError as exc:
             raise KeyError(name) from exc
+        if parameter.get("Type") != "SecureString":
+            raise NotSecureString(parameter.get("Type", "String"))
+        return parameter["Value"]
 
     # --- moto's truth, read in process ---------------------------------------------------------------------------
     def _moto_backend(self):
@@ -303,8 +311,13 @@ class Sim:
 
     # --- guest life cycle ---------------------------------------------------------------------------------------
     def _apply_boot(self, guest: dict) -> None:
+        named = guest["hostName"]
         for key, value in (guest.pop("pendingChanges", None) or {}).items():
             guest[key] = value
+        # EC2Launch v2's setHostName task compares the name at every boot and sets its own back (review D8).
+        from .guestops import ec2launch_tasks
+        if guest.get("ec2Launch", {}).get("flavour") == "v2" and "setHostName" in ec2launch_tasks(guest):
+            guest["hostName"] = guest.get("ec2LaunchHostName") or named
         guest["pendingReboot"] = False
         if guest["imageState"] == "IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE":
             guest["imageState"] = "IMAGE_STATE_COMPLETE"  # OOBE ran on this boot
@@ -330,6 +343,16 @@ class Sim:
         """Sysprep runs detached after the payload reported: generalize, then shut down (stopped in moto)."""
         time.sleep(self.config["sysprepSeconds"])
         if self.stopping.is_set():
+            return
+        if kind == "sysprep-fails":
+            # Started while EC2Launch v2 or servicing was busy (payload 1.0.0, review D11): Sysprep fails, logs why
+            # and the instance keeps running; the controller waits for a stop that never comes.
+            with self.guests.lock:
+                guest = self.guests.ensure(instance_id, None)
+                guest.pop("sysprepStarting", None)
+                guest.setdefault("pantherLog", []).append(
+                    "Error [sysprep.exe] SYSPRP Sysprep_Generalize: another operation is in progress (EC2Launch stages "
+                    "or servicing); generalize failed")
             return
         with self.guests.lock:
             guest = self.guests.ensure(instance_id, None)

@@ -14,8 +14,48 @@ import threading
 import time
 
 from . import envelope, loader, payloads
+from .faults import GUEST_KINDS
 
 ONLINE_POLL = 0.1
+# The agent keeps a plugin's stdout only while it is under 24,000 bytes; else the first 23,980 and this marker
+# (amazon-ssm-agent runpluginutil.go: pluginutil.StringPrefix(out, MaxStdoutLength=24000, "--output truncated--")).
+AGENT_MAX_OUTPUT = 24000
+AGENT_TRUNCATED = "--output truncated--"
+
+
+def agent_cut(text: str, limit: int = AGENT_MAX_OUTPUT) -> str:
+    """pluginutil.StringPrefix on the UTF-8 bytes, as the agent does before it reports the output."""
+    data = text.encode("utf-8")
+    if len(data) < limit:
+        return text
+    return data[: limit - len(AGENT_TRUNCATED)].decode("utf-8", "ignore") + AGENT_TRUNCATED
+
+
+def apply_guest_faults(sim, instance_id: str, faults: dict) -> None:
+    """The guest kinds of faults.py: they change the guest's state, which stays until it is fixed."""
+    with sim.guests.lock:
+        guest = sim.guests.ensure(instance_id, None)
+        rule = faults.get("serviceWontStart")
+        if rule:
+            guest.setdefault("serviceStartFailures", {})[rule["service"]] = rule.get(
+                "reason", "The service did not respond to the start or control request in a timely fashion")
+        for kind in ("ec2LaunchBusy", "setHostNameTask"):
+            if kind in faults and guest.get("ec2Launch", {}).get("flavour") != "v2":
+                guest["ec2Launch"] = {"flavour": "v2", "version": "2.0.2107"}
+        if "ec2LaunchBusy" in faults:
+            guest["ec2LaunchStatus"] = "running"
+        if "setHostNameTask" in faults:
+            from .guestops import ec2launch_tasks
+            guest["ec2LaunchTasks"] = [t for t in ec2launch_tasks(guest) if t != "setHostName"] + ["setHostName"]
+        rule = faults.get("insecureDataRoot")
+        if rule:
+            root = dict(guest.get("dataRoot") or {"owner": "S-1-5-32-544", "protected": False})
+            root["untrustedItem"] = {"path": rule.get("path", "C:\\ProgramData\\clonectl\\journal.json"),
+                                     "owner": rule.get("owner", guest["machineSid"] + "-1001")}
+            guest["dataRoot"] = root
+        rule = faults.get("computerAccountExists")
+        if rule:
+            guest.setdefault("domainComputerAccounts", []).append(rule.get("name", guest["hostName"]))
 
 
 def start_command(sim, cmd) -> None:
@@ -94,7 +134,8 @@ def _deliver(sim, cmd, inv, faults) -> bool:
 
 def _run(sim, cmd, inv):
     cfg = sim.config
-    faults = sim.faults.invocation_faults(inv.instance_id)
+    text = "\n".join(cmd.parameters.get("commands", []))
+    faults = sim.faults.invocation_faults(inv.instance_id, loader.parse_values(text).get("Payload"))
     if not _sleep(sim, inv, cfg["runDelaySeconds"]):
         return _cancelled(sim, inv)
     if "undeliverable" in faults:
@@ -114,8 +155,9 @@ def _run(sim, cmd, inv):
             blockers = sim.guests.ensure(inv.instance_id, None).setdefault("sysprepBlockers", [])
             if reason not in blockers:
                 blockers.append(reason)
+    if any(k in faults for k in GUEST_KINDS):
+        apply_guest_faults(sim, inv.instance_id, faults)
     exec_timeout = _execution_timeout(cmd) * cfg["timeScale"]
-    text = "\n".join(cmd.parameters.get("commands", []))
     earlier = ""  # what the runs before a 3010 reboot printed, kept when rebootOutputAll is set
     for attempt in range(cfg["maxReruns"] + 1):
         result = execute(sim, inv.instance_id, text)
@@ -139,6 +181,7 @@ def _run(sim, cmd, inv):
         stdout = envelope.tamper(stdout)
     if "outputPrefix" in faults:
         stdout = str(faults["outputPrefix"].get("text", "")) + stdout
+    stdout = agent_cut(stdout)  # the agent cuts what the process printed, prefix included
     if "truncateOutput" in faults:
         stdout = stdout[: faults["truncateOutput"].get("chars", max(1, len(stdout) // 2))]
     status = "Success" if result.exit_code == 0 else "Failed"
@@ -184,6 +227,16 @@ def execute(sim, instance_id: str, text: str) -> payloads.RunResult:
     if "@{" not in text or "Payload" not in text:
         return payloads.RunResult(1, "", "clonectl simulator: this guest runs only clonectl loaders "
                                   "(agent-docs/envelope.md); the command text is not one", None)
+    mode = (sim.guests.get(instance_id) or {}).get("languageMode", "FullLanguage")
+    if mode != "FullLanguage":  # WDAC/AppLocker enforcement (review D17): the loader cannot make its .NET calls
+        values = loader.parse_values(text)
+        ref = f"{values.get('Payload', '?')}@{values.get('Version', '?')}"
+        if "LanguageMode" in text:  # loader 1.1.0 checks first and says so
+            why = (f"PowerShell runs in {mode} mode under WDAC or AppLocker script enforcement: allow the SSM agent "
+                   "scripts - see agent-docs/instance-requirements.md")
+        else:
+            why = "Cannot invoke method. Method invocation is supported only on core types in this language mode."
+        return payloads.RunResult(2, "", f"clonectl loader refused {ref}: {why}\r\n", None)
     try:
         loaded = _load(text)
     except loader.LoaderRefused as exc:

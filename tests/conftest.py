@@ -7,8 +7,23 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PS = ROOT / "ps-scripts"
 DOCS = ROOT / "agent-docs"
-MODULE = PS / "agent" / "1.0.0" / "CloneAgent.psm1"
-LOADER = PS / "loader" / "1.0.0" / "loader.ps1"
+# Every released version stays on disk; MODULE and LOADER are the newest (what plans use by default).
+MODULES = sorted(PS.glob("agent/*/CloneAgent.psm1"), key=lambda p: tuple(int(x) for x in p.parent.name.split(".")))
+LOADERS = sorted(PS.glob("loader/*/loader.ps1"), key=lambda p: tuple(int(x) for x in p.parent.name.split(".")))
+MODULE = MODULES[-1]
+LOADER = LOADERS[-1]
+
+
+def module_for(payload_path):
+    """The module a payload file runs with: the one its standalone import names (agent\\<version>\\CloneAgent.psm1)."""
+    m = re.search(r"agent\\(\d+\.\d+\.\d+)\\CloneAgent\.psm1", payload_path.read_text(encoding="ascii"))
+    return PS / "agent" / m.group(1) / "CloneAgent.psm1"
+
+
+def loader_for(version):
+    """The loader template a payload released with module `version` runs under (Manifest.loader(forModule:))."""
+    same = PS / "loader" / version / "loader.ps1"
+    return same if same.exists() else LOADER
 
 
 def payload_files():

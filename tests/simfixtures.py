@@ -120,18 +120,20 @@ def module_and_script(payload, version="1.0.0"):
     return b"# CloneAgent stand-in\r\n", f"# {payload} stand-in\r\nexit 0\r\n".encode()
 
 
-def loader_template():
+def loader_template(version=None):
+    """The loader template a payload of that module version runs under (the newest when there is none of it)."""
     manifest = _manifest()
     if not manifest or "loader" not in manifest:
         return None
-    with open(os.path.join(PS_SCRIPTS, manifest["loader"]["path"]), encoding="utf-8") as fh:
+    entry = next((e for e in manifest.get("loaders", []) if e["version"] == version), manifest["loader"])
+    with open(os.path.join(PS_SCRIPTS, entry["path"]), encoding="utf-8") as fh:
         return fh.read()
 
 
 def make_loader(payload, params=None, nonce="0123456789abcdef0123456789abcdef", version="1.0.0"):
     """The loader as the controller sends it: the real template filled in when ps-scripts/ has one."""
     module, script = module_and_script(payload, version)
-    template = loader_template()
+    template = loader_template(version)
     if template is None:
         return loader.build(payload, version, nonce, module, script, params or {}), hashlib.sha256(script).hexdigest()
     b64gz = lambda data: base64.b64encode(gzip.compress(data, mtime=0)).decode()  # noqa: E731
@@ -160,16 +162,17 @@ def finished(ssm, command_id, instance_id):
     return wait_for(patient(probe), f"command {command_id} on {instance_id} to finish")
 
 
-def run_payload(aws, instance_id, payload, params=None, nonce="0123456789abcdef0123456789abcdef"):
+def run_payload(aws, instance_id, payload, params=None, nonce="0123456789abcdef0123456789abcdef", version="1.0.0"):
     ssm = client(aws, "ssm")
-    text, _ = make_loader(payload, params, nonce)
+    text, _ = make_loader(payload, params, nonce, version=version)
     return finished(ssm, send(ssm, [instance_id], text), instance_id)
 
 
 def parse_envelope(stdout):
-    """(json dict, json line, declared sha256) from an envelope text; asserts the three-line shape."""
+    """(json dict, json line, declared sha256) of the LAST envelope in a text, as the controller reads it (after a
+    3010 reboot the agent's output holds every run's envelope); asserts the three-line shape."""
     lines = stdout.split("\r\n")
-    begin = lines.index("-----BEGIN CLONECTL RESULT v1-----")
+    begin = len(lines) - 1 - lines[::-1].index("-----BEGIN CLONECTL RESULT v1-----")
     line, end = lines[begin + 1], lines[begin + 2]
     assert end.startswith("-----END CLONECTL RESULT sha256=") and end.endswith("-----"), end
     return json.loads(line), line, end[len("-----END CLONECTL RESULT sha256="):-5]

@@ -59,7 +59,9 @@ def test_write_adds_a_new_version_and_keeps_the_old(copy):
     assert r.returncode == 0, r.stderr
     data = json.loads((copy / "manifest.json").read_text())
     versions = [e["version"] for e in data["payloads"] if e["name"] == "verify"]
-    assert versions == ["1.0.0", "1.0.1"]
+    assert versions == ["1.0.0", "1.0.1", "1.1.0"]
+    # The released entries keep every member they had, the superseded reason included.
+    assert next(e for e in data["payloads"] if e["name"] == "verify" and e["version"] == "1.0.0").get("superseded")
     assert run("--check", "--root", str(copy)).returncode == 0
 
 
@@ -79,7 +81,9 @@ def test_a_missing_released_file_fails_check(copy):
 
 def test_manifest_shape(manifest):
     assert manifest["formatVersion"] == 1
-    assert set(manifest["loader"]) == {"version", "path", "sha256"}
-    assert all(set(m) == {"version", "path", "sha256"} for m in manifest["modules"])
-    assert all(set(p) == {"name", "version", "path", "sha256", "module", "description"} for p in manifest["payloads"])
+    optional = {"superseded"}
+    assert {"version", "path", "sha256"} <= set(manifest["loader"]) <= {"version", "path", "sha256"} | optional
+    assert all({"version", "path", "sha256"} <= set(m) <= {"version", "path", "sha256"} | optional for m in manifest["modules"])
+    assert all({"name", "version", "path", "sha256", "module", "description"} <= set(p)
+               <= {"name", "version", "path", "sha256", "module", "description"} | optional for p in manifest["payloads"])
     assert all(len(e["sha256"]) == 64 for e in manifest["payloads"] + manifest["modules"] + [manifest["loader"]])

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from conftest import (DOCS, LOADER, MODULE, PS, help_block, payload_files, powershell_files, rel,
+from conftest import (DOCS, LOADERS, MODULES, PS, help_block, module_for, payload_files, powershell_files, rel,
                       script_parameter_declarations, script_parameters)
 
 CONTRACT_NAMES = ["preflight", "work-user", "firewall-off", "jobs-stop", "source-restore", "sysprep", "hostname",
@@ -29,6 +29,9 @@ def payloads_md_rows():
 
 def test_every_contract_payload_exists_and_nothing_else():
     assert sorted({p.parent.name for p in PAYLOADS}) == sorted(CONTRACT_NAMES)
+    # Every payload has a 1.1.0 (the default) beside its released 1.0.0.
+    for name in CONTRACT_NAMES:
+        assert (PS / "payloads" / name / "1.0.0.ps1").exists() and (PS / "payloads" / name / "1.1.0.ps1").exists(), name
     assert sorted(payloads_md_rows()) == sorted(CONTRACT_NAMES)
 
 
@@ -62,7 +65,8 @@ class TestPayload:
         assert len(entries) == 1, f"{rel(path)} has no single manifest entry"
         assert entries[0]["path"] == path.relative_to(PS).as_posix()
         assert entries[0]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
-        assert entries[0]["module"] == "1.0.0" and entries[0]["description"]
+        assert entries[0]["module"] == module_for(path).parent.name and entries[0]["description"]
+        assert (PS / entries[0]["path"]).exists() and module_for(path).exists()
 
     def test_help_documents_every_parameter(self, path):
         text = text_of(path)
@@ -123,18 +127,28 @@ class TestPayload:
         assert page.name in (DOCS / "README.md").read_text(encoding="utf-8"), f"agent-docs/README.md does not link {page.name}"
 
 
-def test_every_module_function_a_payload_calls_is_exported():
-    module = MODULE.read_text(encoding="ascii")
+def exported_functions(module_path):
+    module = module_path.read_text(encoding="ascii")
     defined = set(re.findall(r"^function ([\w-]+)", module, re.MULTILINE))
     exported = set(re.findall(r"'([A-Z][a-z]+-Clone[\w]+)'", module[module.index("Export-ModuleMember"):]))
-    assert exported <= defined, f"exported but not defined: {sorted(exported - defined)}"
-    for path in PAYLOADS + [LOADER]:
+    assert exported <= defined, f"{rel(module_path)}: exported but not defined: {sorted(exported - defined)}"
+    return exported
+
+
+def test_every_module_function_a_payload_calls_is_exported():
+    for path in PAYLOADS:
+        exported = exported_functions(module_for(path))
         used = set(re.findall(r"\b([A-Z][a-z]+-Clone[A-Za-z0-9]+)\b", text_of(path)))
         assert used <= exported, f"{rel(path)} calls functions the module does not export: {sorted(used - exported)}"
+    for loader in LOADERS:
+        exported = exported_functions(PS / "agent" / loader.parent.name / "CloneAgent.psm1")
+        used = set(re.findall(r"\b([A-Z][a-z]+-Clone[A-Za-z0-9]+)\b", text_of(loader)))
+        assert used <= exported, f"{rel(loader)} calls functions the module does not export: {sorted(used - exported)}"
 
 
-def test_the_loader_template():
-    text = text_of(LOADER)
+@pytest.mark.parametrize("loader", LOADERS, ids=rel)
+def test_the_loader_template(loader):
+    text = text_of(loader)
     for ph in ("PAYLOAD", "VERSION", "NONCE", "MODULE_SHA256", "PAYLOAD_SHA256", "MODULE_B64", "SCRIPT_B64", "PARAMS_B64"):
         assert f"'__CLONECTL_{ph}__'" in text, f"loader lacks the single-quoted placeholder __CLONECTL_{ph}__"
     assert "{{" not in text, "SSM reads {{ as a parameter reference"
@@ -143,15 +157,17 @@ def test_the_loader_template():
     assert len(text) < 3000, "the loader travels in every command: keep it short"
 
 
-def test_module_sets_its_own_preferences():
+@pytest.mark.parametrize("module", MODULES, ids=rel)
+def test_module_sets_its_own_preferences(module):
     # Script modules do not inherit the caller's preference variables: the module must say 'Stop' itself.
-    head = MODULE.read_text(encoding="ascii").split("function ", 1)[0]
+    head = module.read_text(encoding="ascii").split("function ", 1)[0]
     for line in ("Set-StrictMode -Version Latest", "$ErrorActionPreference = 'Stop'", "$WarningPreference = 'SilentlyContinue'",
                  "$ProgressPreference = 'SilentlyContinue'"):
         assert line in head
 
 
-def test_only_the_module_writes_standard_output():
-    module = MODULE.read_text(encoding="ascii")
+@pytest.mark.parametrize("module_path", MODULES, ids=rel)
+def test_only_the_module_writes_standard_output(module_path):
+    module = module_path.read_text(encoding="ascii")
     assert module.count("[Console]::Out.Write(") == 1
     assert '"`r`n-----END CLONECTL RESULT sha256="' in module and "-----BEGIN CLONECTL RESULT v1-----`r`n" in module

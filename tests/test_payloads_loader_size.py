@@ -7,13 +7,14 @@ import re
 
 import pytest
 
-from conftest import LOADER, MODULE, PS, payload_files, rel
+from conftest import PS, loader_for, module_for, payload_files, rel
 
 LIMIT = 48_000  # envelope.md: the controller refuses a loader over this many characters
 
 
 def build(payload_path, params):
-    module = MODULE.read_bytes()
+    module_path = module_for(payload_path)
+    module = module_path.read_bytes()
     script = payload_path.read_bytes()
     values = {
         "PAYLOAD": payload_path.parent.name, "VERSION": payload_path.stem, "NONCE": "0123456789abcdef" * 2,
@@ -22,7 +23,7 @@ def build(payload_path, params):
         "SCRIPT_B64": base64.b64encode(gzip.compress(script, mtime=0)).decode(),
         "PARAMS_B64": base64.b64encode(json.dumps(params).encode()).decode(),
     }
-    text = LOADER.read_text(encoding="ascii")
+    text = loader_for(module_path.parent.name).read_text(encoding="ascii")
     for k, v in values.items():
         text = text.replace(f"__CLONECTL_{k}__", v)
     return text

@@ -13,6 +13,19 @@ public struct EnvelopeVerification: Sendable {
     public let envelope: Envelope?
     /// SHA-256 of the JSON line bytes, when BEGIN and END were found.
     public let jsonSha256: String?
+    /// What the runs before a 3010 reboot changed, from their own verified envelopes of this command (same nonce and
+    /// payload hash) earlier in the same output: the agent appends every run's output, and the final run of a
+    /// payload that rebooted usually finds nothing left to change (hostname: the re-run sees the new name, ok).
+    public var earlierChanged: [JSONValue] = []
+
+    /// The command's result as a whole: the final envelope, with the earlier runs' changes before its own and
+    /// `ok` made `changed` when they changed something. Equal to `envelope` when nothing rebooted.
+    public var runEnvelope: Envelope? {
+        guard var e = envelope, !earlierChanged.isEmpty else { return envelope }
+        e.changed = earlierChanged + e.changed
+        if e.status == .ok { e.status = .changed }
+        return e
+    }
 }
 
 /// Finds the envelope in a command's output and judges it. Works on the UTF-8 bytes so the hash is over
@@ -57,8 +70,30 @@ public enum EnvelopeVerifier {
             return result(.tampered, "the envelope names instance '\(envelope.instanceId.prefix(40))', but the command ran on \(instanceId)",
                           sha: actual)
         }
-        return result(.verified, "\(envelope.payload)@\(envelope.version) on \(envelope.instanceId): \(envelope.status.rawValue)",
-                      envelope, actual)
+        var verified = result(.verified, "\(envelope.payload)@\(envelope.version) on \(envelope.instanceId): \(envelope.status.rawValue)",
+                              envelope, actual)
+        verified.earlierChanged = earlierChanges(lines[..<beginIndex], nonce: nonce, payloadSha256: payloadSha256,
+                                                 instanceId: envelope.instanceId)
+        return verified
+    }
+
+    /// The `changed` items of every earlier envelope in `lines` that is whole, hashes right and belongs to this
+    /// command (its nonce, payload hash and instance), oldest first. Anything else before the final envelope is ignored.
+    static func earlierChanges(_ lines: ArraySlice<ArraySlice<UInt8>>, nonce: String, payloadSha256: String,
+                               instanceId: String) -> [JSONValue] {
+        let begin = Array(Envelope.beginLine.utf8)
+        var out: [JSONValue] = []
+        var i = lines.startIndex
+        while i < lines.endIndex {
+            defer { i += 1 }
+            guard stripBOM(lines[i]) == begin[...], i + 2 < lines.endIndex, let claimed = endHash(lines[i + 2]) else { continue }
+            let json = Array(lines[i + 1])
+            guard Hex.encode(Crypto.sha256(json)) == claimed,
+                  let parsed = try? JSONParser.parse(json), let e = try? Envelope(json: parsed),
+                  e.nonce == nonce, e.payloadSha256 == payloadSha256, e.instanceId == instanceId else { continue }
+            out += e.changed
+        }
+        return out
     }
 
     static func result(_ verdict: Verdict, _ reason: String, _ envelope: Envelope? = nil,

@@ -44,7 +44,7 @@ public enum LoaderBuilder {
         let entry = try store.resolve(reference)
         let script = try store.payloadBytes(entry)
         let module = try store.module(for: entry)
-        let template = try store.loaderTemplate()
+        let template = try store.loaderTemplate(for: entry)
         return try render(template: template.bytes, loaderVersion: template.file.version, payload: entry.name,
                           version: entry.version, script: script, moduleVersion: module.file.version,
                           module: module.bytes, params: params, nonce: nonce ?? newNonce())

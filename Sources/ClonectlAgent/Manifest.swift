@@ -8,6 +8,8 @@
 ///                "sha256": "<hex>", "module": "1.0.0", "description": "..."}]}
 /// ```
 /// Paths are relative to ps-scripts/. `loader` may also be an array, when several loader versions are kept.
+/// Any entry may carry `"superseded": "<reason>"`: the version stays runnable (its bytes never change) but a newer one
+/// fixes it; `payloads list` shows the reason and a plan that pins it gets a warning.
 public struct Manifest: Equatable, Sendable {
     public static let formatVersion: Int64 = 1
 
@@ -16,6 +18,8 @@ public struct Manifest: Equatable, Sendable {
         public let version: String
         public let path: String
         public let sha256: String
+        /// Why a newer version replaces this one, when it does.
+        public var superseded: String? = nil
     }
 
     public struct Payload: Equatable, Sendable {
@@ -26,6 +30,8 @@ public struct Manifest: Equatable, Sendable {
         /// The version of the agent module this payload runs with.
         public let module: String
         public let description: String
+        /// Why a newer version replaces this one, when it does.
+        public var superseded: String? = nil
         public var reference: String { "\(name)@\(version)" }
     }
 
@@ -37,6 +43,16 @@ public struct Manifest: Equatable, Sendable {
     public var loader: File { loaders.max { SemanticVersion($0.version)! < SemanticVersion($1.version)! }! }
 
     public func module(version: String) -> File? { modules.first { $0.version == version } }
+
+    /// The loader template a payload released with module `moduleVersion` runs under: the loader of that same version
+    /// when there is one, else the newest loader not newer than it. A released payload keeps the loader it was
+    /// released with (1.0.0 payloads keep loader 1.0.0 after 1.1.0 exists).
+    public func loader(forModule moduleVersion: String) -> File {
+        guard let wanted = SemanticVersion(moduleVersion) else { return loader }
+        if let same = loaders.first(where: { $0.version == moduleVersion }) { return same }
+        let older = loaders.filter { SemanticVersion($0.version)! < wanted }
+        return older.max { SemanticVersion($0.version)! < SemanticVersion($1.version)! } ?? loader
+    }
 
     /// Parses and checks the manifest; `file` names it in errors.
     public static func parse(_ bytes: [UInt8], file: String) throws(AgentError) -> Manifest {
@@ -50,13 +66,19 @@ public struct Manifest: Equatable, Sendable {
             throw reader.bad("formatVersion", "must be \(formatVersion); this clonectl reads manifest format 1 only")
         }
         let loaderValues: [JSONValue]
+        // "loaders" lists every loader version (scripts/manifest.py writes it beside "loader", the newest); a
+        // manifest with only "loader" has one loader version, or several when "loader" is an array.
+        if case .array(let items)? = root["loaders"], !items.isEmpty {
+            loaderValues = items
+        } else {
         switch root["loader"] {
         case .some(.object): loaderValues = [root["loader"]!]
         case .some(.array(let items)) where !items.isEmpty: loaderValues = items
         default: throw reader.bad("loader", "must be an object {\"version\",\"path\",\"sha256\"} (or a non-empty array of them)")
         }
+        }
         let loaders = try loaderValues.enumerated().map { (i, v) throws(AgentError) in
-            try reader.file(v, at: loaderValues.count == 1 ? "loader" : "loader[\(i)]")
+            try reader.file(v, at: root["loaders"] != nil ? "loaders[\(i)]" : loaderValues.count == 1 ? "loader" : "loader[\(i)]")
         }
         guard case .array(let moduleValues)? = root["modules"], !moduleValues.isEmpty else {
             throw reader.bad("modules", "must be a non-empty array of {\"version\",\"path\",\"sha256\"}")
@@ -103,7 +125,8 @@ struct ManifestReader {
     func file(_ value: JSONValue, at member: String) throws(AgentError) -> Manifest.File {
         guard value.objectMembers != nil else { throw bad(member, "must be an object") }
         return Manifest.File(version: try version(value, "version", at: member),
-                             path: try path(value, at: member), sha256: try sha256(value, at: member))
+                             path: try path(value, at: member), sha256: try sha256(value, at: member),
+                             superseded: try superseded(value, at: member))
     }
 
     func payload(_ value: JSONValue, at member: String, modules: [Manifest.File]) throws(AgentError) -> Manifest.Payload {
@@ -119,7 +142,16 @@ struct ManifestReader {
         let description = value["description"]?.stringValue ?? ""
         return Manifest.Payload(name: name, version: try version(value, "version", at: member),
                                 path: try path(value, at: member), sha256: try sha256(value, at: member),
-                                module: module, description: description)
+                                module: module, description: description, superseded: try superseded(value, at: member))
+    }
+
+    /// Optional; when present, a non-empty reason.
+    func superseded(_ value: JSONValue, at member: String) throws(AgentError) -> String? {
+        guard let v = value["superseded"] else { return nil }
+        guard let s = v.stringValue, !s.isEmpty else {
+            throw bad("\(member).superseded", "must be a non-empty string saying why a newer version replaces this one")
+        }
+        return s
     }
 
     /// Relative, forward slashes, no `..`: a manifest must not point outside ps-scripts/.

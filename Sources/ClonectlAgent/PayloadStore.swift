@@ -145,4 +145,24 @@ public struct PayloadStore: Sendable {
         let file = manifest.loader
         return (file, try readVerified(path: file.path, sha256: file.sha256))
     }
+
+    /// The loader template `entry` was released with (see `Manifest.loader(forModule:)`).
+    public func loaderTemplate(for entry: Manifest.Payload) throws(AgentError) -> (file: Manifest.File, bytes: [UInt8]) {
+        let file = manifest.loader(forModule: entry.module)
+        return (file, try readVerified(path: file.path, sha256: file.sha256))
+    }
+
+    /// Checks a plan's pins (payload name -> version): an unknown payload or version is an error; a superseded
+    /// version gives one warning line each, naming the reason and the version that replaces it.
+    public func pinWarnings(_ pins: [(name: String, version: String)]) throws(AgentError) -> [String] {
+        var warnings: [String] = []
+        for pin in pins {
+            let entry = try resolve("\(pin.name)@\(pin.version)")
+            if let reason = entry.superseded {
+                let latest = versions(of: pin.name).last!.version
+                warnings.append("warning: the plan pins \(entry.reference), which is superseded (latest \(latest)): \(reason)")
+            }
+        }
+        return warnings
+    }
 }

@@ -51,6 +51,14 @@ public struct RunCommand: AsyncParsableCommand, SelectsOutput {
         let planSha = Hex.encode(Crypto.sha256((try? Data(contentsOf: URL(fileURLWithPath: self.plan))) ?? Data()))
         let controller = try Controller.open(options, plan: (plan.region, self.plan))
         defer { controller.close() }
+        // Pinned payload versions (`payloads:`): unknown ones are a plan error, superseded ones a warning.
+        do {
+            let pins = plan.payloadPins.sorted { $0.key < $1.key }.map { (name: $0.key, version: $0.value) }
+            for line in try controller.store.pinWarnings(pins) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        } catch {
+            FileHandle.standardError.write(Data("\(self.plan): payloads: \(error)\n".utf8))
+            throw ExitCodes.planInvalid
+        }
         let ledger = controller.ledger
         let reporter = ConsoleReporter(quiet: options.quiet, format: options.output)
         defer { reporter.finish() }

@@ -13,6 +13,14 @@ public struct Plan: Sendable, Equatable {
     public var clones: [Clone]
     public var postClone: PostClone
     public var cleanup: Cleanup
+    /// `payloads:` payload name -> version: run that released version instead of the latest (default: latest).
+    /// The controller warns when a pinned version is superseded in the manifest.
+    public var payloadPins: [String: String] = [:]
+
+    /// The reference a guest step sends: NAME@VERSION when pinned, else NAME (the latest version).
+    public func payloadReference(_ name: String) -> String {
+        payloadPins[name].map { "\(name)@\($0)" } ?? name
+    }
 
     public struct Source: Sendable, Equatable {
         public var instanceId: String

@@ -29,7 +29,7 @@ public enum PlanLoader {
 
     static func read(_ root: Node, _ r: YAMLReader) -> Plan? {
         let top = r.mapping(root, "", allowed: ["version", "name", "region", "source", "prep", "workCopy", "sysprep",
-                                                "masterImage", "clones", "postClone", "cleanup"],
+                                                "masterImage", "clones", "postClone", "cleanup", "payloads"],
                             required: ["version", "name", "source", "workCopy", "masterImage", "clones"])
         let version = r.int(top, "version", range: 1...1)
         let name = r.string(top, "name", check: Check.planName)
@@ -60,10 +60,13 @@ public enum PlanLoader {
         }
         let cleanup = Plan.Cleanup(terminateWorkCopy: r.bool(cleanupMap, "terminateWorkCopy") ?? true,
                                    deregisterSourceImage: r.bool(cleanupMap, "deregisterSourceImage") ?? false)
+        let pins = r.stringMap(top, "payloads", check: Check.payloadPin) ?? [:]
         guard let version, let name, let sourceId, let prep, let workCopy, let master else { return nil }
-        return Plan(version: version, name: name, region: region, source: .init(instanceId: sourceId), prep: prep,
-                    workCopy: workCopy, sysprep: sysprep, masterImage: master, clones: clones, postClone: post,
-                    cleanup: cleanup)
+        var plan = Plan(version: version, name: name, region: region, source: .init(instanceId: sourceId), prep: prep,
+                        workCopy: workCopy, sysprep: sysprep, masterImage: master, clones: clones, postClone: post,
+                        cleanup: cleanup)
+        plan.payloadPins = pins
+        return plan
     }
 
     static func readPrep(_ top: YAMLReader.Mapping?, _ r: YAMLReader) -> Plan.Prep? {

@@ -134,6 +134,18 @@ enum Check {
         return nil
     }
 
+    /// `payloads:` entries: a payload name and the MAJOR.MINOR.PATCH version to pin (whether it exists is checked
+    /// against the manifest when the run starts).
+    static func payloadPin(_ key: String, _ value: String) -> String? {
+        guard key.range(of: "^[a-z0-9-]+$", options: .regularExpression) != nil else {
+            return "'\(key)' is not a payload name (lower-case letters, digits and hyphens, e.g. hostname)"
+        }
+        guard value.range(of: "^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)$", options: .regularExpression) != nil else {
+            return "'\(value)' is not a version: pin MAJOR.MINOR.PATCH such as 1.1.0 (see clonectl payloads list)"
+        }
+        return nil
+    }
+
     static func tag(_ key: String, _ value: String) -> String? {
         guard (1...128).contains(key.count) else { return "tag names have 1 to 128 characters" }
         guard !key.lowercased().hasPrefix("aws:") else { return "tag names may not start with aws: (reserved by AWS)" }

@@ -19,7 +19,8 @@ struct GuestCall: Sendable {
                  retainFacts: Set<String>? = nil) async throws -> [GuestOutcome] {
         let named = instanceIds.count == 1 ? instanceIds[0] : "\(instanceIds.count) instances"
         let all = try await context.waiting(step, for: "\(payload) on \(named)", limit: guest.polling.overallTimeout) {
-            try await guest.run(payload: payload, params: params, instanceIds: instanceIds, step: step.rawValue,
+            // The plan may pin a released version (`payloads:`); otherwise the latest runs.
+            try await guest.run(payload: context.plan.payloadReference(payload), params: params, instanceIds: instanceIds, step: step.rawValue,
                                 runId: context.runId, reuse: !context.rerun, rateControl: rateControl,
                                 retainFacts: retainFacts) { line in
                 context.progress(step, "\(payload): \(line)")

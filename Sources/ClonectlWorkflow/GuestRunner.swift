@@ -420,7 +420,7 @@ public struct GuestRunner: Sendable {
                                         instanceId: instanceId)
         let why = v.verdict == .missing ? (Self.statusReason(status: status, details: details) ?? v.reason) : v.reason
         return GuestOutcome(commandId: command.commandId, instanceId: instanceId, status: status, statusDetails: details,
-                            responseCode: code, verdict: v.verdict, reason: why, envelope: v.envelope)
+                            responseCode: code, verdict: v.verdict, reason: why, envelope: v.runEnvelope)
     }
 
     /// Why an invocation that printed no envelope ended as it did, in the API reference's terms; nil when the

@@ -3,7 +3,7 @@ import ClonectlAgent
 import ClonectlPlan
 
 /// Sets again on every clone what Sysprep reset or prep changed: host name (across its 3010 reboot), time zone,
-/// firewall, work user, jobs, and the optional domain join. One command per payload for up to 50 clones, each clone's
+/// firewall, work user, the optional domain join, then jobs (after the join, so domain-account services start). One command per payload for up to 50 clones, each clone's
 /// own values carried in the per-instance parameter map.
 public struct PostCloneStep: WorkflowStep {
     public let name = StepName.postClone
@@ -21,7 +21,6 @@ public struct PostCloneStep: WorkflowStep {
         let everyone = clones.map { ($0.1, [(String, JSONValue)]()) }
         if plan.postClone.restoreFirewall, !plan.prep.firewallProfiles.isEmpty { out.append(("firewall-restore", everyone)) }
         if plan.postClone.disableWorkUser, plan.prep.workUser != nil { out.append(("work-user-disable", everyone)) }
-        if plan.postClone.restoreJobs, !(plan.prep.tasks.isEmpty && plan.prep.services.isEmpty) { out.append(("jobs-restore", everyone)) }
         let joining = clones.filter { $0.0.domain != nil }
         if !joining.isEmpty {
             out.append(("domain-join", joining.map { c, id in
@@ -31,6 +30,9 @@ public struct PostCloneStep: WorkflowStep {
                 return (id, p)
             }))
         }
+        // After domain-join: services that log on as domain accounts can only start once the clone is a member
+        // (review D4); jobs-restore also goes on past one that fails and reports each.
+        if plan.postClone.restoreJobs, !(plan.prep.tasks.isEmpty && plan.prep.services.isEmpty) { out.append(("jobs-restore", everyone)) }
         return out
     }
 

@@ -129,3 +129,15 @@ import TestSupport
         #expect(Suggest.closest("zzzzzz", in: ["hostName"]) == nil)
     }
 }
+
+@Suite struct PlanPayloadPinTests {
+    @Test func pinsAreReadAndChecked() throws {
+        let plan = try PlanLoader.parse(PlanLoaderTests.minimal + "\npayloads:\n  hostname: 1.0.0\n", file: "plan.yaml")
+        #expect(plan.payloadPins == ["hostname": "1.0.0"])
+        #expect(plan.payloadReference("hostname") == "hostname@1.0.0" && plan.payloadReference("verify") == "verify")
+        let bad = PlanLoaderTests().issues(PlanLoaderTests.minimal + "\npayloads:\n  Hostname: latest\n")
+        #expect(bad.count == 1 && bad[0].message.contains("is not a payload name"), "\(bad)")
+        let badVersion = PlanLoaderTests().issues(PlanLoaderTests.minimal + "\npayloads:\n  hostname: '1.0'\n")
+        #expect(badVersion.count == 1 && badVersion[0].message.contains("pin MAJOR.MINOR.PATCH"), "\(badVersion)")
+    }
+}

@@ -11,6 +11,8 @@ public final class LocalAWS: Sendable {
     public let sourceImageId: String
     public let subnetId: String
     public let secureParameter: String
+    /// A SecureString holding 'CORP\clonectl-join', a newline and a password, for domain-join (nil on older servers).
+    public let domainCredentialParameter: String?
     /// A role the bootstrapped user may assume.
     public let roleArn: String
     /// The simulator's control API (`/__sim`), when the simulator fronts moto.
@@ -77,6 +79,7 @@ public final class LocalAWS: Sendable {
         subnetId = try field("subnetId")
         secureParameter = try field("secureParameter")
         roleArn = try field("roleArn")
+        domainCredentialParameter = info["domainCredentialParameter"]
         controlEndpoint = info["controlEndpoint"]
         securityGroupId = info["securityGroupId"]
         instanceProfile = info["instanceProfile"]
