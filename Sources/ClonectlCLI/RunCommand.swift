@@ -54,10 +54,10 @@ public struct RunCommand: AsyncParsableCommand, SelectsOutput {
         // Pinned payload versions (`payloads:`): unknown ones are a plan error, superseded ones a warning.
         do {
             let pins = plan.payloadPins.sorted { $0.key < $1.key }.map { (name: $0.key, version: $0.value) }
-            for line in try controller.store.pinWarnings(pins) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+            for line in try controller.store.pinWarnings(pins) { Console.err(line) }
         } catch {
-            FileHandle.standardError.write(Data("\(self.plan): payloads: \(error)\n".utf8))
-            throw ExitCodes.planInvalid
+            throw CLIFailure(code: "plan-invalid", message: "\(self.plan): payloads: \(error)",
+                             exitCode: CLIFailure.Exit.planInvalid)
         }
         let ledger = controller.ledger
         let reporter = ConsoleReporter(quiet: options.quiet, format: options.output)
