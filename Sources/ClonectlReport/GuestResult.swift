@@ -26,7 +26,10 @@ struct GuestResult {
             changes += Self.changes(e)
         }
         if let final {
-            changes += Self.changes(final)
+            // Since payloads 1.1.0 the controller's recorded result already carries the earlier runs' changes
+            // (EnvelopeVerification.runEnvelope): take them once. An older ledger's result has only its own.
+            let own = Self.changes(final)
+            changes = own.starts(with: changes) ? own : changes + own
             errors = (final["errors"] as? [Any])?.map { "\($0)" } ?? []
             logTail = (final["logTail"] as? [Any])?.map { "\($0)" } ?? []
         }

@@ -37,6 +37,8 @@ enum ReportGolden {
         replace("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z", "<time>")
         replace("[0-9]{4}-[0-9]{2}-[0-9]{2}", "<date>")
         replace("\\b[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+\\b", "<ip>")
+        // The name Windows picks after Sysprep (the simulator draws it at random); hostname reports the rename from it.
+        replace("\\bWIN-[A-Z0-9]{7}\\b", "<win-name>")
         replace("/[^\\s`\"|)]*/plan\\.yaml", "<dir>/plan.yaml")
         replace("[0-9]+(\\.[0-9])? s\\b|[0-9]+ min [0-9]{2} s|[0-9]+ h [0-9]{2} min", "<dur>")
         // Mermaid gantt task times (milliseconds from the start).
