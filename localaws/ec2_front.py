@@ -34,6 +34,7 @@ class Ec2Front:
         self.phases: dict[str, tuple[str, float]] = {}  # resource id -> (shown state, until)
         self.tokens: dict[str, tuple[str, bytes]] = {}  # ClientToken -> (params fingerprint, moto's answer)
         self.run_lock = threading.Lock()  # one RunInstances with a token at a time: no double launch on a race
+        self.image_lock = threading.Lock()  # one CreateImage at a time: the name check and the create are one step
 
     def phase(self, resource_id: str) -> str | None:
         with self.lock:
@@ -73,6 +74,17 @@ class Ec2Front:
                 return denied
         if action == "RunInstances" and values.get("ClientToken"):
             return self._run_with_token(values["ClientToken"], params, forward)
+        if action == "CreateImage":
+            denied = authenticate()
+            if denied is not None:
+                return denied
+            with self.image_lock:
+                taken = self._image_named(values.get("Name", ""))
+                if taken:
+                    # EC2: AMI names are unique per account and region (moto accepts duplicates).
+                    return 400, [("Content-Type", "text/xml")], error_xml(
+                        "InvalidAMIName.Duplicate", f"AMI name {values.get('Name', '')} is already in use by AMI {taken}")
+                return self._created_image(forward(), values)
         if action == "StartInstances":
             busy = [i for k, i in params if k.startswith("InstanceId.") and self.phase(i) == "stopping"]
             if busy:
@@ -94,18 +106,28 @@ class Ec2Front:
             for key, iid in params:
                 if key.startswith("InstanceId."):
                     self.set_phase(iid, "shutting-down", self.sim.config["shuttingDownSeconds"])
-        elif action == "CreateImage":
-            match = re.search(rb"<imageId>(ami-[0-9a-f]+)</imageId>", body)
-            if match:
-                image_id = match.group(1).decode()
-                self.sim.guests.snapshot(values.get("InstanceId", ""), image_id)
-                self.set_phase(image_id, "pending", self.sim.config["imagePendingSeconds"])
         elif action == "DescribeInstances":
             return status, headers, self._rewrite_instances(body, params)
         elif action == "DescribeImages":
             # moto calls its images' root device "standard", a value EC2 never gives (ebs | instance-store).
             body = body.replace(b"<rootDeviceType>standard</rootDeviceType>", b"<rootDeviceType>ebs</rootDeviceType>")
             return status, headers, self._rewrite_images(body, params)
+        return status, headers, body
+
+    def _image_named(self, name: str) -> str | None:
+        """The id of this account's image called `name` (a deregistered image frees its name), or None."""
+        if not name:
+            return None
+        found = self.sim._ec2.describe_images(Owners=["self"], Filters=[{"Name": "name", "Values": [name]}])["Images"]
+        return next((i["ImageId"] for i in found if i.get("State") != "deregistered"), None)
+
+    def _created_image(self, answer, values):
+        status, headers, body = answer
+        match = re.search(rb"<imageId>(ami-[0-9a-f]+)</imageId>", body) if status == 200 else None
+        if match:
+            image_id = match.group(1).decode()
+            self.sim.guests.snapshot(values.get("InstanceId", ""), image_id)
+            self.set_phase(image_id, "pending", self.sim.config["imagePendingSeconds"])
         return status, headers, body
 
     def _run_with_token(self, token, params, forward):

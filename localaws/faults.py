@@ -7,8 +7,12 @@ second; 1 = every call) so tests never depend on chance; `count` stops the rule 
 API kinds (checked by the front before a call is served or forwarded):
   throttle  SSM: 400 ThrottlingException "Rate exceeded"; EC2: 503 RequestLimitExceeded; others: 400 Throttling
   error5xx  SSM: 500 InternalServerError; EC2: 500 InternalError; others: 500 InternalFailure
-  drop      the connection is closed without an answer
-  slow      the answer is held back `seconds` (default 2), then served normally
+  drop        the connection is closed without an answer; the call is NOT carried out
+  slow        the call is held `seconds` (default 2) before it is carried out, then answered: it lands at the end
+              of the hold even when the client has gone (killed, timed out) meanwhile
+  lostAnswer  the call IS carried out, then the connection is closed without an answer (a lost answer)
+  lateAnswer  the call is carried out at once and its answer held `seconds` (default 2): a client killed during
+              the hold leaves a call that has landed
 Invocation kinds (checked once per invocation when the worker starts; optional "instanceId" narrows them, and
 optional "payload" to invocations running that payload, e.g. "jobs-restore"):
   undeliverable, deliveryTimedOut, truncateOutput ("chars": keep that many), tamperEnvelope,
@@ -37,7 +41,7 @@ import collections
 import threading
 import time
 
-API_KINDS = ("throttle", "error5xx", "drop", "slow")
+API_KINDS = ("throttle", "error5xx", "drop", "slow", "lostAnswer", "lateAnswer")
 GUEST_KINDS = ("serviceWontStart", "ec2LaunchBusy", "setHostNameTask", "insecureDataRoot", "computerAccountExists")
 INVOCATION_KINDS = ("undeliverable", "deliveryTimedOut", "truncateOutput", "tamperEnvelope", "agentNotBack",
                     "sysprepBlocker", "delayed", "cancelling", "terminated", "outputPrefix") + GUEST_KINDS
@@ -90,6 +94,13 @@ class Faults:
         self.throttles: dict[str, int] = {}     # answered with a throttling error (rate limit or throttle fault)
         self.rate_limited: dict[str, int] = {}  # of those, the ones the rate limiter refused
         self.total = 0
+        self.in_flight: dict[str, int] = {}  # calls held by slow / lateAnswer right now, per API
+
+    def hold(self, api: str, delta: int) -> None:
+        """Counts a call held by a slow or lateAnswer fault (+1 when the hold starts, -1 when it ends), so a test
+        can act while the call is in flight."""
+        with self.lock:
+            self.in_flight[api] = self.in_flight.get(api, 0) + delta
 
     def set_rules(self, rules) -> None:
         if not isinstance(rules, list):
@@ -156,6 +167,7 @@ class Faults:
         with self.lock:
             return {"calls": list(self.calls) if with_calls else [], "counts": dict(self.counts),
                     "throttles": dict(self.throttles), "rateLimited": dict(self.rate_limited), "total": self.total,
+                    "inFlight": {k: v for k, v in self.in_flight.items() if v},
                     "dropped": self.total - len(self.calls), "maxLog": self.calls.maxlen}
 
     def describe(self) -> list:

@@ -131,10 +131,18 @@ class FrontApp:
         if latency > 0:
             time.sleep(latency)
         slowed = None
+        after = []  # faults that strike once the call has been carried out
         for rule in self.sim.faults.api_faults(api):
             if rule["fault"] == "slow":
-                time.sleep(float(rule.get("seconds", 2)))
+                self.sim.faults.hold(api, 1)
+                try:
+                    time.sleep(float(rule.get("seconds", 2)))
+                finally:
+                    self.sim.faults.hold(api, -1)
                 slowed = "slow"
+                continue
+            if rule["fault"] in ("lostAnswer", "lateAnswer"):
+                after.append(rule)
                 continue
             if rule["fault"] == "drop":
                 self.sim.faults.log(api, 0, "fault", "drop")
@@ -167,6 +175,19 @@ class FrontApp:
                     self.sim.keys.add(key.decode(), secret.decode(), token.decode() if token else None)
                     if assumed and assumed.group(1).decode() != self.sim.account_id:
                         self.sim.key_accounts[key.decode()] = assumed.group(1).decode()
+        for rule in after:
+            if rule["fault"] == "lateAnswer":
+                self.sim.faults.hold(api, 1)
+                try:
+                    time.sleep(float(rule.get("seconds", 2)))
+                finally:
+                    self.sim.faults.hold(api, -1)
+                slowed = "lateAnswer"
+            else:
+                # Carried out, answer lost: the client sees the connection close (curl 52).
+                self.sim.faults.log(api, status, by, "lostAnswer")
+                self._drop(environ)
+                return []
         self.sim.faults.log(api, status, by, slowed)
         return self._answer(start_response, status, headers, data)
 

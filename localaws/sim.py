@@ -321,6 +321,8 @@ class Sim:
         guest["pendingReboot"] = False
         if guest["imageState"] == "IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE":
             guest["imageState"] = "IMAGE_STATE_COMPLETE"  # OOBE ran on this boot
+            # The specialize pass gives each machine its own SID: every clone of one master differs.
+            guest["machineSid"] = guestmod.random_sid(self.guests.rng)
             guest.setdefault("pantherLog", []).append("Info [oobe] specialize and OOBE passes completed")
 
     def boot(self, instance_id: str, offline_seconds: float) -> None:

@@ -8,7 +8,7 @@ import json
 import re
 import time
 
-from . import documents, model, outputcut, worker
+from . import cmdfilters, documents, model, outputcut, worker
 from .commands import TERMINAL, aggregate, counts_as_error
 from .pagetokens import TokenError
 
@@ -191,8 +191,13 @@ def get_command_invocation(sim, body):
         }
 
 
+def _filters(body, operation):
+    return cmdfilters.parse(body, operation, SsmError, _validations, _violation)
+
+
 def list_command_invocations(sim, body):
     cid, iid, details = body.get("CommandId"), body.get("InstanceId"), bool(body.get("Details"))
+    filters = _filters(body, "ListCommandInvocations")
     if cid:  # by id, not a scan of every command
         one = sim.commands.get(cid)
         commands = [one] if one is not None else []
@@ -203,7 +208,8 @@ def list_command_invocations(sim, body):
     with sim.commands.lock:
         for cmd in commands:
             for inv in cmd.invocations.values():
-                if (not iid or inv.instance_id == iid) and now >= inv.visible_at:
+                if (not iid or inv.instance_id == iid) and now >= inv.visible_at \
+                        and cmdfilters.invocation_matches(filters, cmd, inv):
                     pairs.append((cmd, inv))
     page, token = _page(sim, "ListCommandInvocations", pairs, body, 50)
     out = {"CommandInvocations": [_invocation_row(sim, cmd, inv, details) for cmd, inv in page]}
@@ -238,6 +244,7 @@ def _invocation_row(sim, cmd, inv, details):
 
 def list_commands(sim, body):
     cid, iid = body.get("CommandId"), body.get("InstanceId")
+    filters = _filters(body, "ListCommands")
     if cid:
         one = sim.commands.get(cid)
         commands = [one] if one is not None else []
@@ -246,6 +253,9 @@ def list_commands(sim, body):
     commands = [c for c in commands if not iid or iid in c.invocations]
     if cid and not commands:
         raise SsmError("InvalidCommandId", "")
+    if filters:
+        with sim.commands.lock:
+            commands = [c for c in commands if cmdfilters.command_matches(filters, c, *aggregate(c))]
     page, token = _page(sim, "ListCommands", commands, body, 50)
     with sim.commands.lock:
         out = {"Commands": [_command(c) for c in page]}

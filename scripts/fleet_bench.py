@@ -299,7 +299,7 @@ def format_markdown(sizes: list[dict], memory: dict | None, latency: float) -> s
 
 
 def parse_step_seconds(text: str) -> dict:
-    """`STEP: done in 3s` lines of clonectl run's output, for the measured steps."""
+    """`STEP: done in 3s` lines of clonectl run's progress (standard error), for the measured steps."""
     out = {}
     for m in re.finditer(r"^\S+ (post-clone|verify): done in (\S+)$", text, re.M):
         out[m.group(1)] = m.group(2)
@@ -623,7 +623,9 @@ class Bench:
             with open(log_path + ".err") as fh:
                 raise RuntimeError(f"{label}: clonectl exited {res['rc']}\n{text[-4000:]}\n{fh.read()}")
         figures = compute_figures(n, summary, res["wall"], res["maxrssKiB"], res["cpu"])
-        figures["stepSeconds"] = parse_step_seconds(text)
+        # Progress lines ("STEP: done in 3s") go to standard error; standard output is the JSON document.
+        with open(log_path + ".err") as fh:
+            figures["stepSeconds"] = parse_step_seconds(fh.read())
         log(f"  {label}: {figures['wallSeconds']:.2f} s wall, {figures['totalCalls']} calls, "
             f"{figures['peakRssMB']} MB peak RSS")
         return figures

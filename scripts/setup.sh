@@ -31,8 +31,10 @@ fi
 stamp=.venv/.requirements.sha256
 want=$(sha256sum scripts/requirements.txt | cut -d' ' -f1)
 if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    log "creating .venv with the pinned test tools"
-    python3 -m venv .venv
+    log "installing the pinned test tools into .venv"
+    [ -x .venv/bin/python ] || python3 -m venv .venv
     .venv/bin/python -m pip install -q --disable-pip-version-check -r scripts/requirements.txt
-    echo "$want" > "$stamp"
+    # A .venv that is a link to a venv shared by several checkouts keeps its stamp: the checkouts' requirement
+    # lists may differ for a while, and each one installs what it lacks (a no-op when nothing is missing).
+    [ -L .venv ] || echo "$want" > "$stamp"
 fi

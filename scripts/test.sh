@@ -14,7 +14,10 @@ swift build --build-tests
 # not starve the timing-sensitive transport and retry tests of the first run.
 e2e='EndToEndTests|ResumeEndToEndTests|FaultEndToEndTests|FleetEndToEndTests'
 swift test --skip "$e2e"
-swift test --filter "$e2e"
+swift test --filter "$e2e" --skip ExactlyOnceEndToEndTests
+# The kill-in-flight cases watch the simulator from async code while a controller runs; alone in their process, other
+# suites' blocking waits (a whole run of the binary each) cannot starve that watch of the cooperative pool's threads.
+swift test --filter ExactlyOnceEndToEndTests
 if compgen -G "tests/test_*.py" >/dev/null; then
     .venv/bin/python -m pytest -q tests
 fi

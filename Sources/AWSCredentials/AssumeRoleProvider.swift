@@ -57,6 +57,8 @@ struct ProfileCredentialBuilder: Sendable {
     let region: String?
     let now: @Sendable () -> Date
     let processTimeout: Duration
+    /// For a `source_profile` that is a web identity profile (its token file and role, from the profile only).
+    var webIdentity: AssumeRoleWithWebIdentityFunction? = nil
 
     /// Role chains longer than this are almost certainly a mistake (the SDKs stop much sooner in practice).
     static let maxChainDepth = 10
@@ -68,6 +70,12 @@ struct ProfileCredentialBuilder: Sendable {
 
     private func provider(forProfile name: String, visited: [String]) throws -> (any CredentialProvider)? {
         let profile = visited.isEmpty ? config.profile(name) : try config.requireProfile(name)
+        // A web identity profile reached through source_profile: its own token file and role (botocore does the same).
+        if !visited.isEmpty, let webIdentity, profile["web_identity_token_file"] != nil,
+           profile["source_profile"] == nil, profile["credential_source"] == nil,
+           let provider = try WebIdentityProvider.from(profile: profile, environment: [:], call: webIdentity, now: now) {
+            return provider
+        }
         if let roleArn = profile["role_arn"] {
             return try roleProvider(profile, roleArn: roleArn, visited: visited + [name])
         }

@@ -28,7 +28,7 @@ public struct DefaultCredentialChain: CredentialProvider {
         self.http = http
         self.builder = ProfileCredentialBuilder(config: config, environment: environment, http: http,
                                                 assumeRole: assumeRole, region: region, now: now,
-                                                processTimeout: processTimeout)
+                                                processTimeout: processTimeout, webIdentity: webIdentity)
     }
 
     public func credentials() async throws -> AWSCredentials {

@@ -81,6 +81,13 @@ final class CurlTransfer: @unchecked Sendable {
         set(clonectl_easy_setopt_long(h, CURLOPT_PATH_AS_IS, 1)) // the signed path goes out byte for byte
         set(clonectl_easy_setopt_long(h, CURLOPT_HTTP_VERSION, clonectl_http_version_1_1()))
         set(clonectl_easy_setopt_long(h, CURLOPT_TCP_KEEPALIVE, 1))
+        if options.sendOnce {
+            // curl re-sends only on a reused connection (Curl_retry_request checks conn->bits.reuse): a new one
+            // makes any failure after the request went out surface here. The connection is then closed, so the
+            // cache only ever holds connections that plain reads use.
+            set(clonectl_easy_setopt_long(h, CURLOPT_FRESH_CONNECT, 1))
+            set(clonectl_easy_setopt_long(h, CURLOPT_FORBID_REUSE, 1))
+        }
         set(clonectl_easy_setopt_long(h, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1))
         set(clonectl_easy_setopt_long(h, CURLOPT_TIMEOUT_MS, Self.milliseconds(options.timeout)))
         set(clonectl_easy_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(options.connectTimeout)))

@@ -49,12 +49,18 @@ public struct HTTPRequestOptions: Sendable {
     public var connectTimeout: Duration
     /// A response body larger than this fails with `.responseTooLarge` instead of filling memory.
     public var maxResponseBytes: Int
+    /// The request must not be sent twice (a call that acts and has no client token). It then goes out on a new
+    /// connection: libcurl silently sends a request again when a *reused* connection turns out dead before any
+    /// answer byte (its "Connection died, retrying a fresh connect"); on a fresh connection it never does, so a
+    /// lost answer reaches the caller as an error and the caller decides.
+    public var sendOnce: Bool
 
     public init(timeout: Duration = .seconds(60), connectTimeout: Duration = .seconds(10),
-                maxResponseBytes: Int = 64 << 20) {
+                maxResponseBytes: Int = 64 << 20, sendOnce: Bool = false) {
         self.timeout = timeout
         self.connectTimeout = connectTimeout
         self.maxResponseBytes = maxResponseBytes
+        self.sendOnce = sendOnce
     }
 }
 

@@ -101,6 +101,13 @@ public enum CanonicalJSON {
 
     private static let hexDigits = Array("0123456789abcdef")
 
+    /// One JSON string literal under the same rules (ASCII only; control characters escaped).
+    public static func encodeString(_ s: String) -> String {
+        var out = ""
+        writeString(s, into: &out)
+        return out
+    }
+
     static func writeString(_ s: String, into out: inout String) {
         out += "\""
         for unit in s.utf16 {

@@ -1,82 +1,205 @@
+import Dispatch
 import Foundation
 import ClonectlLedger
 import ClonectlWorkflow
-#if canImport(Glibc)
-import Glibc
-#endif
 
-/// Prints workflow progress: on a terminal, one live line per step that is redrawn (at most 10 times a second) and
-/// kept when the step ends; when piped, one plain line per event with a UTC time. `--quiet` keeps failures only;
-/// NO_COLOR (or a pipe) means no colour.
+/// Prints workflow progress on standard error (standard output is the command's result). On a terminal: one live
+/// line per step, redrawn at most every `tick` and at least once a second while the step runs, so the elapsed time
+/// ticks through a 40-minute image wait; it says what the step waits for and against which limit
+/// (`[sysprep] 4m02s waiting for i-0abc to stop after Sysprep: 3m12s of 60m · stopping`). An event that comes
+/// within `tick` of the last draw is deferred to the next tick, never dropped. The line is kept when the step ends.
+/// Piped: one plain line per event with a UTC time, and a "still waiting" line every `heartbeat` during a wait.
+/// `--quiet` keeps failures only; NO_COLOR, TERM=dumb or a pipe mean no colour.
 final class ConsoleReporter: WorkflowReporter, @unchecked Sendable {
+    private struct Wait {
+        var what: String
+        var limit: Duration?
+        var since: ContinuousClock.Instant
+        var lastBeat: ContinuousClock.Instant
+    }
+
     private let lock = NSLock()
     private let live: Bool
     private let color: Bool
     private let quiet: Bool
+    /// JSON mode: the dry run's lines go into the result document instead of standard output.
+    private let collectDryRun: Bool
+    private let tick: Duration
+    private let heartbeat: Duration
     private var started: [StepName: ContinuousClock.Instant] = [:]
-    private var lastDraw = ContinuousClock.now - .seconds(1)
+    private var current: StepName?
+    private var text = ""
+    private var wait: Wait?
+    private var dirty = false
+    private var lastDraw = ContinuousClock.now - .seconds(10)
+    private var lastSecond = -1
+    private var timer: DispatchSourceTimer?
+    private(set) var dryRun: [(StepName, [String])] = []
+    /// Where progress text goes: standard error (tests give their own).
+    private let sink: @Sendable (String) -> Void
 
-    init(quiet: Bool, environment: [String: String] = ProcessInfo.processInfo.environment) {
-        let tty = isatty(STDOUT_FILENO) == 1
+    init(quiet: Bool, format: OutputFormat = .text, environment: [String: String] = ProcessInfo.processInfo.environment,
+         tick: Duration = .milliseconds(100), heartbeat: Duration = .seconds(60), terminal: Bool? = nil,
+         sink: @escaping @Sendable (String) -> Void = { Console.raw($0, to: .err) }) {
+        let tty = terminal ?? Console.isTerminal(.err)
+        self.sink = sink
         live = tty && !quiet
         color = tty && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb"
         self.quiet = quiet
+        collectDryRun = format == .json
+        self.tick = tick
+        self.heartbeat = heartbeat
+        if !quiet { startTimer() }
+    }
+
+    deinit { timer?.cancel() }
+
+    /// Stops the ticking and leaves the cursor on a fresh line; call before the result is printed.
+    func finish() {
+        lock.withLock {
+            timer?.cancel()
+            timer = nil
+            if live, current != nil { sink("\n") }
+            current = nil
+        }
     }
 
     func report(_ event: WorkflowEvent) {
+        let event = Self.cleaned(event)
         lock.withLock {
             switch event {
             case .stepStarted(let s):
                 started[s] = .now
-                line(s, "started", final: !live)
+                current = s
+                text = "started"
+                wait = nil
+                if live { draw() } else { line(s, "started") }
             case .stepSkipped(let s, let why):
-                line(s, "skipped: \(TerminalText.clean(why))", final: true)
+                final(s, "skipped: \(why)")
             case .stepSucceeded(let s, let d):
-                line(s, paint("done", 32) + " in \(Self.human(d))", final: true)
+                final(s, paint("done", 32) + " in \(WaitText.elapsed(d))")
             case .stepFailed(let s, let why):
-                line(s, paint("FAILED", 31) + ": \(TerminalText.clean(why))", final: true, force: true)
+                final(s, paint("FAILED", 31) + ": \(why)", force: true)
             case .progress(let s, let m):
-                line(s, TerminalText.clean(m), final: !live, throttle: true)
+                if live, s == current {
+                    text = m
+                    dirty = true
+                    // Within the redraw interval the newest text waits for the next tick; it is not lost.
+                    if ContinuousClock.now - lastDraw >= tick { draw() }
+                } else if live {
+                    // No live line of its own (a cleanup outside a step): a line that stays.
+                    final(s, m)
+                } else {
+                    line(s, m)
+                }
+            case .waitStarted(let s, let what, let limit):
+                wait = Wait(what: what, limit: limit, since: .now, lastBeat: .now)
+                if live, s == current { draw() } else if !live {
+                    line(s, "waiting for \(what)\(limit.map { " (at most \(WaitText.limit($0)))" } ?? "")")
+                }
+            case .waitEnded:
+                wait = nil
+                dirty = true
             case .dryRun(let s, let lines):
-                print("\(s.rawValue):")
-                for l in lines { print("  would: \(l)") }
+                if collectDryRun {
+                    dryRun.append((s, lines))
+                } else {
+                    Console.out("\(s.rawValue):")
+                    for l in lines { Console.out("  would: \(l)") }
+                }
             case .cleanupStarted(let s):
-                line(s, "cleaning up", final: true)
+                final(s, "cleaning up")
             case .cleanupFailed(let s, let why):
-                line(s, paint("cleanup failed", 31) + ": \(TerminalText.clean(why))", final: true, force: true)
+                final(s, paint("cleanup failed", 31) + ": \(why)", force: true)
             }
         }
     }
 
-    /// `text` is already clean: outside strings pass through `TerminalText.clean` where events are turned into
-    /// words above, before this reporter adds its own colour codes.
-    private func line(_ step: StepName, _ text: String, final: Bool, force: Bool = false, throttle: Bool = false) {
-        if quiet && !force { return }
-        // A final line carries its own time ("done in 3s"); a live one shows how long the step has been running.
-        let elapsed = final ? "" : started[step].map { Self.human(.now - $0) } ?? ""
-        if live {
-            if throttle, !final, ContinuousClock.now - lastDraw < .milliseconds(100) { return }
-            lastDraw = .now
-            let body = "[\(step.rawValue)] \(elapsed.isEmpty ? "" : elapsed + " ")\(text)"
-            let width = Self.columns()
-            FileHandle.standardOutput.write(Data(("\r\u{1B}[2K" + String(body.prefix(max(20, width - 1)))
-                                                  + (final ? "\n" : "")).utf8))
-        } else {
-            Swift.print("\(Self.stamp()) \(step.rawValue): \(text)")
+    /// The event with every outside string (guest text, AWS messages, ids) through the terminal sanitizer, before
+    /// this reporter adds its own control sequences (erase line, colour).
+    static func cleaned(_ event: WorkflowEvent) -> WorkflowEvent {
+        let c = TerminalText.clean
+        switch event {
+        case .stepStarted, .stepSucceeded, .waitEnded: return event
+        case .stepSkipped(let s, let why): return .stepSkipped(s, c(why))
+        case .stepFailed(let s, let why): return .stepFailed(s, c(why))
+        case .progress(let s, let m): return .progress(s, c(m))
+        case .dryRun(let s, let lines): return .dryRun(s, lines.map(c))
+        case .cleanupStarted: return event
+        case .cleanupFailed(let s, let why): return .cleanupFailed(s, c(why))
+        case .waitStarted(let s, let what, let limit): return .waitStarted(s, c(what), limit)
         }
+    }
+
+    // MARK: - Drawing (called with the lock held)
+
+    private func startTimer() {
+        let t = DispatchSource.makeTimerSource(queue: .global(qos: .utility))
+        let interval = live ? tick : .seconds(1)
+        let ns = Int(interval.components.seconds * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000)
+        t.schedule(deadline: .now() + .nanoseconds(ns), repeating: .nanoseconds(ns))
+        t.setEventHandler { [weak self] in self?.onTick() }
+        t.resume()
+        timer = t
+    }
+
+    private func onTick() {
+        lock.withLock {
+            guard let step = current else { return }
+            if live {
+                let second = Int((ContinuousClock.now - (started[step] ?? .now)).components.seconds)
+                if dirty || second != lastSecond { draw() }
+            } else if var w = wait, ContinuousClock.now - w.lastBeat >= heartbeat {
+                w.lastBeat = .now
+                wait = w
+                line(step, "still waiting for \(w.what): \(waitClock(w))")
+            }
+        }
+    }
+
+    /// The live line of the current step, redrawn in place and cut to the terminal's width (a wrapped line could
+    /// not be redrawn).
+    private func draw() {
+        guard let step = current else { return }
+        let elapsed = ContinuousClock.now - (started[step] ?? .now)
+        var body = "[\(step.rawValue)] \(WaitText.elapsed(elapsed)) "
+        if let w = wait {
+            body += "waiting for \(w.what): \(waitClock(w))"
+            if !text.isEmpty, text != "started" { body += " · " + text }
+        } else {
+            body += text
+        }
+        let width = max(20, Console.columns(.err) - 1)
+        sink("\r\u{1B}[2K" + String(body.prefix(width)))
+        lastDraw = .now
+        lastSecond = Int(elapsed.components.seconds)
+        dirty = false
+    }
+
+    private func waitClock(_ w: Wait) -> String {
+        WaitText.elapsed(ContinuousClock.now - w.since) + (w.limit.map { " of \(WaitText.limit($0))" } ?? "")
+    }
+
+    /// A line that stays: the end of a step (it carries its own time), a failure, a cleanup.
+    private func final(_ step: StepName, _ message: String, force: Bool = false) {
+        if quiet && !force { return }
+        if live {
+            sink("\r\u{1B}[2K[\(step.rawValue)] \(message)\n")
+            if step == current { current = nil; wait = nil }
+        } else {
+            line(step, message, force: force)
+            if step == current { current = nil; wait = nil }
+        }
+    }
+
+    private func line(_ step: StepName, _ message: String, force: Bool = false) {
+        if quiet && !force { return }
+        sink("\(Self.stamp()) \(step.rawValue): \(message)\n")
     }
 
     private func paint(_ s: String, _ code: Int) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
 
-    static func human(_ d: Duration) -> String {
-        let s = Int(d.components.seconds)
-        return s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
-    }
+    static func human(_ d: Duration) -> String { WaitText.elapsed(d) }
 
     static func stamp() -> String { UTCTimestamp.format(Date(), fractional: false) }
-
-    static func columns() -> Int {
-        var w = winsize()
-        return ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &w) == 0 && w.ws_col > 0 ? Int(w.ws_col) : 100
-    }
 }

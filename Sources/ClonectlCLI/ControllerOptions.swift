@@ -10,10 +10,11 @@ public struct LedgerOptions: ParsableArguments {
     @Option(help: "The ledger file (default: $XDG_STATE_HOME/clonectl/ledger.sqlite or ~/.local/state/clonectl/ledger.sqlite).")
     public var ledger: String?
 
-    @Option(help: "Output format: text, or json (stable, for scripts).")
-    public var output: OutputFormat = .text
+    @OptionGroup public var outputOptions: OutputOptions
 
     public init() {}
+
+    public var output: OutputFormat { outputOptions.format }
 
     /// `forReading`: the command only reads the ledger, so one this user cannot write is opened read-only.
     public func openLedger(environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -52,6 +53,26 @@ public struct ControllerOptions: ParsableArguments {
     public func payloadStore() throws -> PayloadStore {
         try PayloadStore(root: PayloadStore.locate(explicit: payloads))
     }
+
+    /// The options that say which ledger and which AWS, as they were given, to repeat in a hint ("run ... again to
+    /// resume"): followed literally, a hint without them would use another ledger or region.
+    public var repeatedArguments: [String] {
+        var args: [String] = []
+        if let v = store.ledger { args += ["--ledger", v] }
+        if let v = aws.profile { args += ["--profile", v] }
+        if let v = aws.region { args += ["--region", v] }
+        if let v = aws.endpointURL { args += ["--endpoint-url", v] }
+        if let v = payloads { args += ["--payloads", v] }
+        return args
+    }
+}
+
+/// A command line as an operator would type it: words with shell-special characters in single quotes.
+func shellCommand(_ words: [String]) -> String {
+    words.map { w in
+        let plain = !w.isEmpty && w.allSatisfy { $0.isLetter || $0.isNumber || "-_./:=@,+%".contains($0) }
+        return plain ? w : "'" + w.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }.joined(separator: " ")
 }
 
 /// Everything a command needs to act on instances, opened together and closed together.
@@ -68,9 +89,20 @@ struct Controller {
             ?? options.aws.settings()
         let ledger = try options.openLedger()
         let store = try options.payloadStore()
-        let session = try AWSSession(settings: settings, observer: options.aws.observer)
+        // CLONECTL_HTTP_TIMEOUT_SECONDS: one HTTP attempt's limit (default 60). A SendCommand may land until then,
+        // so a resume looks for an unanswered one that long (plus 10 s) before it sends again.
+        let attemptTimeout = ProcessInfo.processInfo.environment["CLONECTL_HTTP_TIMEOUT_SECONDS"]
+            .flatMap(Double.init).flatMap { $0 > 0 ? Duration.milliseconds(Int64($0 * 1000)) : nil }
+        let session = try AWSSession(settings: settings, observer: options.aws.observer, attemptTimeout: attemptTimeout)
         var polling = GuestRunner.Polling()
         var waits = StepServices.Waits()
+        if let attemptTimeout {
+            polling.inFlightLimit = attemptTimeout + .seconds(10)
+            waits.imageInFlight = attemptTimeout + .seconds(10)
+            // After a lost answer the attempt is over; a fifth of its limit (at most 10 s) is left for AWS's own lag.
+            polling.lostAnswerWindow = min(polling.lostAnswerWindow, attemptTimeout / 5)
+            waits.imageLostAnswer = min(waits.imageLostAnswer, attemptTimeout / 5)
+        }
         // Faster polling for a local AWS (the demo and tests), where everything answers in milliseconds.
         if let seconds = ProcessInfo.processInfo.environment["CLONECTL_POLL_SECONDS"].flatMap(Double.init), seconds > 0 {
             let d = Duration.milliseconds(Int64(seconds * 1000))
@@ -82,6 +114,9 @@ struct Controller {
             waits.image.maxDelay = d * 4
             waits.agentOnline.minDelay = d
             waits.agentOnline.maxDelay = d * 4
+            polling.agentOnline.minDelay = d
+            polling.agentOnline.maxDelay = d * 4
+            polling.lookInterval = min(polling.lookInterval, d * 4)
         }
         if let seconds = options.maxPollInterval {
             polling.maxDelay = .milliseconds(Int64(seconds * 1000))
@@ -96,12 +131,4 @@ struct Controller {
         session.shutdown()
         ledger.close()
     }
-}
-
-/// Exit codes, documented in the README.
-enum ExitCodes {
-    static let failed = ExitCode(1)
-    static let planInvalid = ExitCode(65)
-    static let locked = ExitCode(75)
-    static let interrupted = ExitCode(130)
 }

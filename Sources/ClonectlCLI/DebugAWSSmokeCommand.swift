@@ -7,7 +7,7 @@ import AWSCredentials
 /// that it undoes: it stops the given instance, images it, launches one instance from the image, tags it,
 /// terminates it, deregisters the image, deletes its snapshots and starts the instance again.
 /// Meant for a local AWS (the demo) or a throwaway instance; it refuses to run without --yes.
-public struct DebugAWSSmokeCommand: AsyncParsableCommand {
+public struct DebugAWSSmokeCommand: AsyncParsableCommand, SelectsOutput {
     public static let configuration = CommandConfiguration(
         commandName: "aws-smoke",
         abstract: "Exercise every AWS call clonectl makes, creating and removing throwaway resources.",
@@ -32,8 +32,7 @@ public struct DebugAWSSmokeCommand: AsyncParsableCommand {
     @Option(name: .customLong("secure-parameter"), help: "A SecureString parameter name to read (value never printed).")
     public var secureParameter: String?
 
-    @Option(help: "Output format: text or json.")
-    public var output: OutputFormat = .text
+    @OptionGroup public var outputOptions: OutputOptions
 
     @Flag(help: "Confirm that INSTANCE may be stopped and restarted.")
     public var yes = false
@@ -49,14 +48,22 @@ public struct DebugAWSSmokeCommand: AsyncParsableCommand {
         }
     }
 
+    var outputFormat: OutputFormat { outputOptions.format }
+
     public func run() async throws {
         let settings = try aws.settings()
-        let report = SmokeReport(format: output)
-        // The summary is printed on failure too: it says which step failed.
-        defer { report.finish(region: settings.region.name) }
-        try await withAWSSession(settings, observer: aws.observer) { session in
-            try await SmokeRun(session: session, report: report, instance: instance, subnet: subnet,
-                               instanceType: instanceType, secureParameter: secureParameter).run()
+        let report = SmokeReport(format: outputFormat)
+        let region = settings.region.name
+        do {
+            try await withAWSSession(settings, observer: aws.observer) { session in
+                try await SmokeRun(session: session, report: report, instance: instance, subnet: subnet,
+                                   instanceType: instanceType, secureParameter: secureParameter).run()
+            }
+        } catch {
+            // The summary comes on failure too: it says which step failed.
+            throw CLIFailure(code: "smoke-failed", message: CLIFailure.describe(error), exitCode: CLIFailure.Exit.failed,
+                             result: report.members(region: region), text: report.summary(region: region))
         }
+        Output.success(report.members(region: region), text: report.summary(region: region))
     }
 }

@@ -1,4 +1,5 @@
 import AWSSigV4
+import ClonectlAgent
 import ArgumentParser
 import Foundation
 #if canImport(Glibc)
@@ -7,7 +8,7 @@ import Glibc
 
 /// `clonectl debug sigv4`: signs a raw HTTP/1.1 request read from stdin and prints every SigV4 stage, to compare
 /// with what a service says it expected ("The canonical request should have been ...").
-public struct DebugSigV4Command: ParsableCommand {
+public struct DebugSigV4Command: ParsableCommand, SelectsOutput {
     public static let configuration = CommandConfiguration(
         commandName: "sigv4",
         abstract: "Sign a raw HTTP request from stdin and print the SigV4 stages.",
@@ -25,10 +26,6 @@ public struct DebugSigV4Command: ParsableCommand {
                 clonectl debug sigv4 --region us-east-1 --service iam \\
                   --time 2015-08-30T12:36:00Z --access-key-id AKIDEXAMPLE
             """)
-
-    public enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
-        case text, json
-    }
 
     @Option(help: "The signing region, e.g. us-east-1.")
     var region: String
@@ -58,8 +55,10 @@ public struct DebugSigV4Command: ParsableCommand {
           help: "Keep '.', '..' and repeated slashes in the canonical URI and do not double-encode it (S3).")
     var noNormalizePath = false
 
-    @Option(help: "Output format: text (labelled sections) or json (one object).")
-    var output: OutputFormat = .text
+    @Option(help: "Output format: text (labelled sections) or json (one document, for scripts; default: CLONECTL_OUTPUT, else text).")
+    var output: OutputFormat?
+
+    var outputFormat: OutputFormat { OutputFormat.defaulted(output) }
 
     public init() {}
 
@@ -82,8 +81,8 @@ public struct DebugSigV4Command: ParsableCommand {
                 + "printf 'GET / HTTP/1.1\\r\\nHost: example.amazonaws.com\\r\\n\\r\\n' | clonectl debug sigv4 ...")
         }
         let input = FileHandle.standardInput.readDataToEndOfFile()
-        print(try render(requestBytes: Array(input), environment: ProcessInfo.processInfo.environment, now: Date()),
-              terminator: "")
+        Console.write(try render(requestBytes: Array(input), environment: ProcessInfo.processInfo.environment, now: Date()),
+                      to: .out)
     }
 
     /// Signs `requestBytes` and returns the text to print; throws `ValidationError` for empty or malformed input
@@ -118,12 +117,12 @@ public struct DebugSigV4Command: ParsableCommand {
 
     private func format(_ result: SigV4Result, token: String?) throws -> String {
         let canonical = Self.redactingSessionToken(result.canonicalRequest, token: token)
-        switch output {
+        switch outputFormat {
         case .json:
-            let object = ["canonicalRequest": canonical, "stringToSign": result.stringToSign,
-                          "signature": result.signature, "authorization": result.authorization]
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-            return String(decoding: data, as: UTF8.self) + "\n"
+            return JSONText.pretty(Output.document(ok: true, result: [
+                ("canonicalRequest", .string(canonical)), ("stringToSign", .string(result.stringToSign)),
+                ("signature", .string(result.signature)), ("authorization", .string(result.authorization)),
+            ], error: nil)) + "\n"
         case .text:
             var text = "Canonical request:\n\(canonical)\n\n"
             if canonical != result.canonicalRequest {

@@ -8,7 +8,7 @@ import ClonectlPlan
 import ClonectlWorkflow
 
 /// `clonectl doctor [PLAN]`: what clonectl would use and whether it works, before anything is changed.
-public struct DoctorCommand: AsyncParsableCommand {
+public struct DoctorCommand: AsyncParsableCommand, SelectsOutput {
     public static let configuration = CommandConfiguration(
         commandName: "doctor",
         abstract: "Check identity, region, endpoints, payloads, the ledger and (with a plan) its instances.")
@@ -19,57 +19,89 @@ public struct DoctorCommand: AsyncParsableCommand {
     @OptionGroup public var options: ControllerOptions
     public init() {}
 
+    var outputFormat: OutputFormat { options.output }
+
     public func run() async throws {
-        var problems = 0
+        let report = DoctorReport()
         func check(_ label: String, _ body: () async throws -> String) async {
             do {
-                print("ok    \(column(label)) \(try await body())")
+                report.add(.ok, label, try await body())
             } catch {
-                problems += 1
-                print("FAIL  \(column(label)) \(error)")
+                report.add(.fail, label, CLIFailure.describe(error))
             }
         }
-        // A plan's region: is the region its runs use (PlanRegion), so doctor checks that one.
-        let settings = try plan.map { try options.aws.settings(planRegion: (try? PlanLoader.load(path: $0))?.region, planFile: $0) }
-            ?? options.aws.settings()
-        print("ok    \(column("region")) \(settings.region)")
-        for service in [ServiceEndpointInfo.ec2, .ssm, .sts] {
-            await check("endpoint \(service.endpointPrefix)") { "\(try settings.endpoint(for: service))" }
+        // A configuration problem is one failed check among the others, not the end of the checks.
+        var settings: AWSSettings?
+        do {
+            // A plan's region: is the region its runs use (PlanRegion), so doctor checks that one.
+            let s = try plan.map { try options.aws.settings(planRegion: (try? PlanLoader.load(path: $0))?.region, planFile: $0) }
+                ?? options.aws.settings()
+            settings = s
+            report.add(.ok, "region", "\(s.region)")
+        } catch {
+            report.add(.fail, "configuration", CLIFailure.describe(error), config: true)
         }
-        await check("ledger") { try options.openLedger().path }
+        if let settings {
+            for service in [ServiceEndpointInfo.ec2, .ssm, .sts] {
+                await check("endpoint \(service.endpointPrefix)") { "\(try settings.endpoint(for: service))" }
+            }
+        }
+        await check("ledger") {
+            let ledger = try options.openLedger()
+            defer { ledger.close() }
+            return ledger.path
+        }
         await check("payloads") {
             let store = try options.payloadStore()
             let audit = PayloadAudit.run(store)
             guard audit.ok else { throw ValidationError(audit.problems.map(\.description).joined(separator: "; ")) }
             return "\(store.root.path): \(store.manifest.payloads.count) payload versions, all hashes match"
         }
-        let session = try AWSSession(settings: settings, observer: options.aws.observer)
-        defer { session.shutdown() }
-        await check("identity") {
-            let id = try await session.sts.getCallerIdentity()
-            return "\(id.arn) (credentials from \(try await session.credentials.credentials().source))"
-        }
+        var loadedPlan: Plan?
         if let plan {
-            let p = try PlanLoader.load(path: plan)
-            await check("source \(p.source.instanceId)") {
-                guard let i = try await session.ec2.describeAllInstances(instanceIds: [p.source.instanceId]).first else {
-                    throw ValidationError("not found")
+            do { loadedPlan = try PlanLoader.load(path: plan); report.add(.ok, "plan", "\(plan): valid") } catch {
+                report.add(.fail, "plan", CLIFailure.describe(error))
+            }
+        }
+        if let settings {
+            let session = try AWSSession(settings: settings, observer: options.aws.observer)
+            defer { session.shutdown() }
+            await check("identity") {
+                let id = try await session.sts.getCallerIdentity()
+                return "\(id.arn) (credentials from \(try await session.credentials.credentials().source))"
+            }
+            if let p = loadedPlan {
+                await check("source \(p.source.instanceId)") {
+                    guard let i = try await session.ec2.describeAllInstances(instanceIds: [p.source.instanceId]).first else {
+                        throw ValidationError("not found in \(settings.region): check the id and the region")
+                    }
+                    let info = try await session.ssm.describeAllInstanceInformation(
+                        filters: [InstanceInformationFilter(key: "InstanceIds", values: [i.instanceId])]).first
+                    guard let info else { throw ValidationError("\(i.state), but not managed by SSM: check the instance profile and the SSM agent") }
+                    guard info.pingStatus == "Online" else { throw ValidationError("SSM agent \(info.pingStatus ?? "?")") }
+                    return "\(i.state), SSM \(info.pingStatus ?? "?"), agent \(info.agentVersion ?? "?"), \(info.platformName ?? info.platformType ?? "?")"
                 }
-                let info = try await session.ssm.describeAllInstanceInformation(
-                    filters: [InstanceInformationFilter(key: "InstanceIds", values: [i.instanceId])]).first
-                guard let info else { throw ValidationError("\(i.state), but not managed by SSM: check the instance profile and the SSM agent") }
-                guard info.pingStatus == "Online" else { throw ValidationError("SSM agent \(info.pingStatus ?? "?")") }
-                return "\(i.state), SSM \(info.pingStatus ?? "?"), agent \(info.agentVersion ?? "?"), \(info.platformName ?? info.platformType ?? "?")"
+                for item in await PermissionReport.check(plan: p, session: session) { report.add(item.status, item.name, item.detail) }
+                if guest {
+                    await check("guest preflight") { try await preflight(p.source.instanceId, session: session) }
+                }
             }
-            problems += await PermissionReport.check(plan: p, session: session)
-            if guest {
-                await check("guest preflight") { try await preflight(p.source.instanceId, session: session) }
-            }
+        } else {
+            report.add(.skipped, "identity, instances, permissions", "need a working configuration (see above)")
         }
-        if problems > 0 {
-            print("\(problems) problem(s) found")
-            throw ExitCodes.failed
+        let failed = report.checks.filter { $0.status == .fail }
+        let members: [(String, JSONValue)] = [
+            ("checks", report.json),
+            ("problems", .int(Int64(failed.count))),
+        ]
+        guard failed.isEmpty else {
+            // A configuration problem makes the whole answer a configuration error (78); any other problem, 1.
+            let config = report.checks.contains { $0.config && $0.status == .fail }
+            throw CLIFailure(code: config ? "config" : "checks-failed",
+                             message: "\(failed.count) problem(s) found: " + failed.map(\.name).joined(separator: ", "),
+                             exitCode: config ? CLIFailure.Exit.config : CLIFailure.Exit.failed, result: members)
         }
+        Output.success(members, text: "")
     }
 
     /// Runs `preflight` on the source (read-only, recorded in the ledger) and summarises what it found.
@@ -90,5 +122,29 @@ public struct DoctorCommand: AsyncParsableCommand {
             + ", \(facts["windows"]?["osCaption"]?.stringValue ?? "Windows")"
         guard blockers.isEmpty else { throw ValidationError("\(summary); Sysprep blockers: \(blockers.joined(separator: ", "))") }
         return summary + ", no Sysprep blocker"
+    }
+}
+
+/// The checks of `doctor`, printed as they finish in text mode (one line each) and kept for the JSON document.
+final class DoctorReport {
+    enum Status: String { case ok, fail, unknown, skipped, note }
+    struct Check {
+        var status: Status
+        var name: String
+        var detail: String
+        var config = false
+    }
+    private(set) var checks: [Check] = []
+
+    var json: JSONValue {
+        .array(checks.map { .object([("name", .string($0.name)), ("status", .string($0.status.rawValue)), ("detail", .string($0.detail))]) })
+    }
+
+    func add(_ status: Status, _ name: String, _ detail: String, config: Bool = false) {
+        checks.append(Check(status: status, name: name, detail: detail, config: config))
+        if !Output.isJSON {
+            let mark = ["ok": "ok", "fail": "FAIL", "unknown": "?", "skipped": "skip", "note": "note"][status.rawValue]!
+            Console.out(mark.padding(toLength: 6, withPad: " ", startingAt: 0) + column(name) + " " + detail)
+        }
     }
 }

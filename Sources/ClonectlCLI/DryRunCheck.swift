@@ -8,19 +8,19 @@ import ClonectlWorkflow
 /// them: the plan's source exists in the run's region and its SSM agent is Online, each permission the run needs
 /// (EC2 DryRun calls), and the read-only preflight payload on the source. Nothing is changed.
 enum DryRunCheck {
-    /// Prints one line per check; returns how many failed.
-    static func run(plan: Plan, planFile: String, controller: Controller) async throws -> Int {
+    /// One check each into `checks` (printed as they finish in text mode, as doctor's are).
+    static func run(plan: Plan, planFile: String, controller: Controller, report checks: DoctorReport) async throws {
         let session = controller.session
-        print("")
-        print("Checks against AWS (read-only), region \(session.settings.region):")
-        var problems = 0
+        if !Output.isJSON {
+            Console.out("")
+            Console.out("Checks against AWS (read-only), region \(session.settings.region):")
+        }
         func report(_ label: String, _ body: () async throws -> String) async {
             do {
-                print("ok    \(column(label)) \(try await body())")
+                checks.add(.ok, label, try await body())
             } catch {
-                problems += 1
                 let hint = AWSErrorHints.hint(for: error, region: session.settings.region.name).map { "\n      \($0)" } ?? ""
-                print("FAIL  \(column(label)) \(error)\(hint)")
+                checks.add(.fail, label, CLIFailure.describe(error) + hint)
             }
         }
         let source = plan.source.instanceId
@@ -30,7 +30,7 @@ enum DryRunCheck {
                 throw ValidationFailure("not found in \(session.settings.region.name): check the id and the plan's region:")
             }
             if let holder = i.tag(SourceClaim.runKey), let state = i.tag(SourceClaim.stateKey), !["done", "cleaned"].contains(state) {
-                print("note  \(column("source claim")) \(state) for run \(holder): a run of another ledger would be refused")
+                checks.add(.note, "source claim", "\(state) for run \(holder): a run of another ledger would be refused")
             }
             let info = try await session.ssm.describeAllInstanceInformation(
                 filters: [InstanceInformationFilter(key: "InstanceIds", values: [source])]).first
@@ -53,7 +53,7 @@ enum DryRunCheck {
                     .joined(separator: ", ")
             }
         }
-        problems += await PermissionReport.check(plan: plan, session: session)
+        for item in await PermissionReport.check(plan: plan, session: session) { checks.add(item.status, item.name, item.detail) }
         if sourceReachable {
             await report("guest preflight (read-only)") {
                 guard let outcome = try await controller.guest.run(payload: "preflight", params: .empty, instanceIds: [source],
@@ -69,8 +69,10 @@ enum DryRunCheck {
                 return "EC2Launch \(launch?["flavour"]?.stringValue ?? "?") \(launch?["version"]?.stringValue ?? ""), no Sysprep blocker"
             }
         }
-        print(problems == 0 ? "All checks passed; nothing was changed." : "\(problems) check(s) failed; nothing was changed.")
-        return problems
+        let problems = checks.checks.filter { $0.status == .fail }.count
+        if !Output.isJSON {
+            Console.out(problems == 0 ? "All checks passed; nothing was changed." : "\(problems) check(s) failed; nothing was changed.")
+        }
     }
 }
 

@@ -26,15 +26,12 @@ public struct AWSOptions: ParsableArguments {
 
     /// Resolves flags, environment and shared files into settings; configuration errors read as what to fix.
     public func settings(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AWSSettings {
-        do {
-            let settings = try AWSSettings.resolve(ExplicitSettings(profile: profile, region: region, endpointURL: endpointURL,
-                                                                    allowInsecureEndpoint: allowInsecureEndpoint),
-                                                   environment: environment)
-            for warning in settings.warnings { TerminalText.warn(warning) }
-            return settings
-        } catch let error as AWSConfigError {
-            throw ValidationError(error.description)
-        }
+        // An AWSConfigError goes up as it is: a configuration error (exit 78), not a usage error.
+        let settings = try AWSSettings.resolve(ExplicitSettings(profile: profile, region: region, endpointURL: endpointURL,
+                                                                allowInsecureEndpoint: allowInsecureEndpoint),
+                                               environment: environment)
+        for warning in settings.warnings { Console.err("warning: \(warning)") }
+        return settings
     }
 
     /// An observer printing one line per AWS response or retry to standard error, when -v is given.
@@ -54,16 +51,11 @@ public struct AWSOptions: ParsableArguments {
             case .failed:
                 line = "aws: \(event.service) \(event.operation) gave up after \(event.attempt) attempt(s): \(event.errorCode ?? "?")"
             }
-            TerminalText.writeError((line + "\n"))
+            Console.err(line)
         }
     }
 
     static func milliseconds(_ d: Duration) -> Int64 {
         d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
     }
-}
-
-/// `--output text|json`: json is stable, for scripts.
-public enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
-    case text, json
 }

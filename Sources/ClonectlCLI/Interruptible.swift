@@ -14,7 +14,7 @@ enum Interruptible {
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
                 if task.isCancelled { exit(130) }
-                TerminalText.writeError("\nstopping: recording where the run is (Ctrl-C again to quit at once)\n")
+                Console.write("\nstopping: recording where the run is (Ctrl-C again to quit at once)\n", to: .err)
                 task.cancel()
             }
             source.resume()

@@ -22,11 +22,12 @@ enum ParameterRefusal {
         return out
     }
 
-    /// Prints the problems (if any) to stderr and exits 64: nothing was sent or rendered.
+    /// Refuses with exit 64 when there are problems (each in the error document's `problems`): nothing was sent or
+    /// rendered.
     static func refuse(_ problems: [String], reference: String, what: String) throws {
         guard !problems.isEmpty else { return }
-        TerminalText.writeError("parameters refused, \(what):\n" + problems.map { "  \($0)" }.joined(separator: "\n")
-            + "\n  (`clonectl payloads show \(reference)` lists its parameters)\n")
-        throw ExitCode.validationFailure
+        throw CLIFailure(code: "parameters", message: "parameters refused, \(what):\n" + problems.map { "  \($0)" }.joined(separator: "\n")
+                            + "\n  (`clonectl payloads show \(reference)` lists its parameters)",
+                         exitCode: CLIFailure.Exit.usage, details: [("problems", .strings(problems))])
     }
 }

@@ -35,14 +35,6 @@ public struct PayloadsOptions: ParsableArguments {
 
 /// Small text helpers shared by the payloads subcommands.
 enum PayloadsText {
-    static func write(_ text: String) {
-        FileHandle.standardOutput.write(Data(TerminalText.clean(text).utf8))
-    }
-
-    static func writeError(_ text: String) {
-        TerminalText.writeError(text)
-    }
-
     /// Pads `s` to `width` columns (ASCII names and versions).
     static func pad(_ s: String, _ width: Int) -> String {
         s.count >= width ? s : s + String(repeating: " ", count: width - s.count)

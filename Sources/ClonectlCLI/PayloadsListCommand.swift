@@ -2,18 +2,36 @@ import ArgumentParser
 import ClonectlAgent
 
 /// `clonectl payloads list`: every payload with its latest and all released versions.
-public struct PayloadsListCommand: ParsableCommand {
+public struct PayloadsListCommand: ParsableCommand, SelectsOutput {
     public static let configuration = CommandConfiguration(
         commandName: "list", abstract: "List the released payloads (name, latest version, all versions, description).")
 
     @OptionGroup public var payloads: PayloadsOptions
-    @Option(help: "Output format: text (a table) or json (an array, stable for scripts).")
-    public var output: OutputFormat = .text
+    @OptionGroup public var outputOptions: OutputOptions
 
     public init() {}
 
+    public var output: OutputFormat { outputOptions.format }
+    var outputFormat: OutputFormat { output }
+
     public func run() throws {
-        PayloadsText.write(Self.render(try payloads.store(), format: output))
+        let store = try payloads.store()
+        Output.success([("root", .string(store.root.path)), ("payloads", Self.items(store))],
+                       text: Self.render(store, format: .text))
+    }
+
+    /// One object per payload name, sorted by name; versions oldest first.
+    static func items(_ store: PayloadStore) -> JSONValue {
+        let names = Set(store.manifest.payloads.map(\.name)).sorted()
+        return .array(names.map { name in
+            let versions = store.versions(of: name)
+            return JSONValue.object([
+                ("name", .string(name)), ("latest", .string(versions.last!.version)),
+                ("versions", .array(versions.map { .string($0.version) })),
+                ("description", .string(versions.last!.description)),
+                ("superseded", .object(versions.compactMap { v in v.superseded.map { (v.version, JSONValue.string($0)) } })),
+            ])
+        })
     }
 
     /// One row per payload name, sorted by name; versions oldest first. Superseded versions are marked `*` and their
@@ -23,15 +41,7 @@ public struct PayloadsListCommand: ParsableCommand {
         let rows = names.map { name in (name, store.versions(of: name)) }
         switch format {
         case .json:
-            let items = rows.map { name, versions in
-                JSONValue.object([
-                    ("name", .string(name)), ("latest", .string(versions.last!.version)),
-                    ("versions", .array(versions.map { .string($0.version) })),
-                    ("description", .string(versions.last!.description)),
-                    ("superseded", .object(versions.compactMap { v in v.superseded.map { (v.version, JSONValue.string($0)) } })),
-                ])
-            }
-            return CanonicalJSON.encode(.array(items)) + "\n"
+            return CanonicalJSON.encode(items(store)) + "\n"
         case .text:
             let width = max(4, names.map(\.count).max() ?? 0) + 2
             var text = PayloadsText.pad("NAME", width) + PayloadsText.pad("LATEST", 9) + PayloadsText.pad("VERSIONS", 20) + "DESCRIPTION\n"

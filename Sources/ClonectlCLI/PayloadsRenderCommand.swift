@@ -3,7 +3,7 @@ import ClonectlAgent
 import Foundation
 
 /// `clonectl payloads render NAME[@VERSION]`: the loader text that would be sent, for operators and debugging.
-public struct PayloadsRenderCommand: ParsableCommand {
+public struct PayloadsRenderCommand: ParsableCommand, SelectsOutput {
     public static let configuration = CommandConfiguration(
         commandName: "render",
         abstract: "Print the loader that would be sent for a payload (its size goes to standard error).",
@@ -22,8 +22,11 @@ public struct PayloadsRenderCommand: ParsableCommand {
     public var paramsFile: String?
     @Option(help: ArgumentHelp("Use this nonce (32 hex) instead of a fresh one, to compare two renderings.", valueName: "hex"))
     public var nonce: String?
+    @OptionGroup public var outputOptions: OutputOptions
 
     public init() {}
+
+    var outputFormat: OutputFormat { outputOptions.format }
 
     public func validate() throws {
         do { _ = try PayloadNames.parseReference(reference) } catch { throw ValidationError(error.message) }
@@ -65,8 +68,13 @@ public struct PayloadsRenderCommand: ParsableCommand {
         try ParameterRefusal.refuse(try ParameterRefusal.problems(store: store, reference: reference, params: params),
                                     reference: reference, what: "nothing rendered")
         let command = try LoaderBuilder.build(store: store, reference: reference, params: params, nonce: nonce)
-        PayloadsText.write(command.text.hasSuffix("\n") ? command.text : command.text + "\n")
         let r = command.record
-        PayloadsText.writeError("\(r.payload)@\(r.version): loader \(r.loaderVersion) is \(command.size) characters (limit \(LoaderBuilder.maxCharacters)); payload sha256 \(r.payloadSha256), module \(r.moduleVersion) sha256 \(r.moduleSha256), nonce \(r.nonce)\n")
+        Output.success([
+            ("payload", .string(r.payload)), ("version", .string(r.version)), ("loaderVersion", .string(r.loaderVersion)),
+            ("characters", .int(Int64(command.size))), ("limit", .int(Int64(LoaderBuilder.maxCharacters))),
+            ("payloadSha256", .string(r.payloadSha256)), ("moduleVersion", .string(r.moduleVersion)),
+            ("moduleSha256", .string(r.moduleSha256)), ("nonce", .string(r.nonce)), ("loader", .string(command.text)),
+        ], text: command.text)
+        Console.write("\(r.payload)@\(r.version): loader \(r.loaderVersion) is \(command.size) characters (limit \(LoaderBuilder.maxCharacters)); payload sha256 \(r.payloadSha256), module \(r.moduleVersion) sha256 \(r.moduleSha256), nonce \(r.nonce)\n", to: .err)
     }
 }

@@ -2,7 +2,7 @@ import ArgumentParser
 import ClonectlAgent
 
 /// `clonectl payloads show NAME[@VERSION]`: one release, checked against its hash, with its parameters.
-public struct PayloadsShowCommand: ParsableCommand {
+public struct PayloadsShowCommand: ParsableCommand, SelectsOutput {
     public static let configuration = CommandConfiguration(
         commandName: "show", abstract: "Show one payload version: manifest entry, hashes, module, parameters.")
 
@@ -12,17 +12,29 @@ public struct PayloadsShowCommand: ParsableCommand {
     public var reference: String
     @Flag(help: "Also print the script text.")
     public var source = false
-    @Option(help: "Output format: text or json.")
-    public var output: OutputFormat = .text
+    @OptionGroup public var outputOptions: OutputOptions
 
     public init() {}
+
+    public var output: OutputFormat { outputOptions.format }
+    var outputFormat: OutputFormat { output }
 
     public func validate() throws {
         do { _ = try PayloadNames.parseReference(reference) } catch { throw ValidationError(error.message) }
     }
 
     public func run() throws {
-        PayloadsText.write(try Self.render(try payloads.store(), reference: reference, source: source, format: output))
+        let store = try payloads.store()
+        if Output.isJSON {
+            Output.success([("payload", try Self.json(store, reference: reference, source: source))], text: "")
+        } else {
+            let text = try Self.render(store, reference: reference, source: source, format: .text)
+            Output.success([], text: text)
+        }
+    }
+
+    static func json(_ store: PayloadStore, reference: String, source: Bool) throws -> JSONValue {
+        try JSONParser.parse(try render(store, reference: reference, source: source, format: .json))
     }
 
     public static func render(_ store: PayloadStore, reference: String, source: Bool, format: OutputFormat) throws -> String {

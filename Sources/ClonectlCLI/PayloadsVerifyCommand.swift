@@ -1,21 +1,33 @@
 import ArgumentParser
 import ClonectlAgent
+import Foundation
 
 /// `clonectl payloads verify`: every released file against its manifest hash; exits 1 naming each bad file.
-public struct PayloadsVerifyCommand: ParsableCommand {
+public struct PayloadsVerifyCommand: ParsableCommand, SelectsOutput {
     public static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Check every payload, module and loader against manifest.json (exit 1 if any changed without a version bump).")
 
     @OptionGroup public var payloads: PayloadsOptions
+    @OptionGroup public var outputOptions: OutputOptions
 
     public init() {}
 
+    var outputFormat: OutputFormat { outputOptions.format }
+
     public func run() throws {
         let store = try payloads.store()
-        let (text, ok) = Self.report(PayloadAudit.run(store), root: store.root.path)
-        if ok { PayloadsText.write(text) } else { PayloadsText.writeError(text) }
-        if !ok { throw ExitCode.failure }
+        let audit = PayloadAudit.run(store)
+        let (text, ok) = Self.report(audit, root: store.root.path)
+        let members: [(String, JSONValue)] = [
+            ("root", .string(store.root.path)), ("checked", .int(Int64(audit.checked))),
+            ("problems", .array(audit.problems.map { .object([("path", .string($0.path)), ("message", .string($0.message))]) })),
+        ]
+        guard ok else {
+            throw CLIFailure(code: "payloads-changed", message: text.trimmingCharacters(in: .newlines),
+                             exitCode: CLIFailure.Exit.failed, result: members)
+        }
+        Output.success(members, text: text)
     }
 
     public static func report(_ audit: PayloadAudit, root: String) -> (text: String, ok: Bool) {

@@ -4,8 +4,8 @@ import ClonectlPlan
 /// `doctor PLAN`'s permission check: every call the run will make that can be asked about without acting (EC2's
 /// DryRun, SSM's read calls) is asked about; the rest are named as not checkable.
 enum PermissionReport {
-    /// Prints one line per permission; returns how many are missing.
-    static func check(plan: Plan, session: AWSSession) async -> Int {
+    /// One check per permission (allowed, missing, or not known), then a note on what cannot be asked about.
+    static func check(plan: Plan, session: AWSSession) async -> [DoctorReport.Check] {
         let ec2 = session.ec2
         let source = plan.source.instanceId
         let image = (try? await ec2.describeAllInstances(instanceIds: [source]).first?.imageId) ?? nil
@@ -35,20 +35,19 @@ enum PermissionReport {
                       plan.workCopy.instanceProfile)
             } }))
         }
-        var missing = 0
+        var checks: [DoctorReport.Check] = []
         for (name, probe) in probes {
-            let label = column("permission \(name)")
+            let label = "permission \(name)"
             switch await probe() {
-            case .allowed: print("ok    \(label) allowed")
-            case .denied(let why):
-                missing += 1
-                print("FAIL  \(label) missing: \(why)")
-            case .unknown(let why): print("?     \(label) could not tell: \(why)")
+            case .allowed: checks.append(.init(status: .ok, name: label, detail: "allowed"))
+            case .denied(let why): checks.append(.init(status: .fail, name: label, detail: "missing: \(why)"))
+            case .unknown(let why): checks.append(.init(status: .unknown, name: label, detail: "could not tell: \(why)"))
             }
         }
-        print("note  not checkable without acting: ssm:SendCommand, ssm:GetCommandInvocation, ssm:CancelCommand, "
-              + "ec2:TerminateInstances, ec2:DeregisterImage, ec2:DeleteSnapshot (see controller/iam/controller-policy.json)")
-        return missing
+        checks.append(.init(status: .note, name: "not checkable without acting",
+                            detail: "ssm:SendCommand, ssm:GetCommandInvocation, ssm:CancelCommand, ec2:TerminateInstances, "
+                                + "ec2:DeregisterImage, ec2:DeleteSnapshot (see controller/iam/controller-policy.json)"))
+        return checks
     }
 
     static func readProbe(_ call: () async throws -> Void) async -> PermissionVerdict {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ClonectlAgent
 import ClonectlPlan
 
 /// `clonectl plan ...`: check and show plan files without touching AWS.
@@ -11,47 +12,38 @@ public struct PlanCommand: ParsableCommand {
 }
 
 
-public struct PlanValidateCommand: ParsableCommand {
+public struct PlanValidateCommand: ParsableCommand, SelectsOutput {
     public static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Check a plan file; every problem is listed with its line, field and what would be valid.")
 
     @Argument(help: "The plan file (YAML).") public var plan: String
+    @OptionGroup public var outputOptions: OutputOptions
     public init() {}
 
+    var outputFormat: OutputFormat { outputOptions.format }
+
     public func run() throws {
-        do {
-            let p = try PlanLoader.load(path: plan)
-            print("\(plan): valid plan '\(p.name)': source \(p.source.instanceId), \(p.clones.count) clone(s)")
-        } catch let error as PlanError {
-            TerminalText.writeError("\(error)\n")
-            throw ExitCodes.planInvalid
-        }
+        // A PlanError leaves as exit 65 with every problem (file, line, column, field) in the error document.
+        let p = try PlanLoader.load(path: plan)
+        Output.success([("plan", .string(plan)), ("valid", .bool(true)), ("name", .string(p.name)),
+                        ("sourceInstanceId", .string(p.source.instanceId)), ("clones", .int(Int64(p.clones.count)))],
+                       text: "\(plan): valid plan '\(p.name)': source \(p.source.instanceId), \(p.clones.count) clone(s)")
     }
 }
 
-public struct PlanShowCommand: ParsableCommand {
+public struct PlanShowCommand: ParsableCommand, SelectsOutput {
     public static let configuration = CommandConfiguration(
         commandName: "show", abstract: "Print a plan as clonectl reads it, with every default filled in.")
 
     @Argument(help: "The plan file (YAML).") public var plan: String
-    @Option(help: "Output format: text or json.") public var output: OutputFormat = .text
+    @OptionGroup public var outputOptions: OutputOptions
     public init() {}
 
+    var outputFormat: OutputFormat { outputOptions.format }
+
     public func run() throws {
-        let p: Plan
-        do {
-            p = try PlanLoader.load(path: plan)
-        } catch let error as PlanError {
-            TerminalText.writeError("\(error)\n")
-            throw ExitCodes.planInvalid
-        }
-        switch output {
-        case .json:
-            let data = try JSONSerialization.data(withJSONObject: PlanRendering.json(p), options: [.sortedKeys, .prettyPrinted])
-            print(String(decoding: data, as: UTF8.self))
-        case .text:
-            print(PlanRendering.text(p))
-        }
+        let p = try PlanLoader.load(path: plan)
+        Output.success([("path", .string(plan)), ("plan", .foundation(PlanRendering.json(p)))], text: PlanRendering.text(p))
     }
 }

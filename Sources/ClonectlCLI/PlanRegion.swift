@@ -38,9 +38,9 @@ extension AWSOptions {
                                          environment: environment).region
             }
         } catch let conflict as PlanRegion.Conflict {
-            throw ValidationError(conflict.description)
+            throw CLIFailure.usage(conflict.description)  // exit 64, naming both values; no usage block
         }
-        if let note = chosen.note { TerminalText.writeError((note + "\n")) }
+        if let note = chosen.note { Console.err(note) }
         var copy = self
         copy.region = chosen.region
         return try copy.settings(environment: environment)

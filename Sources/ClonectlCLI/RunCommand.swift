@@ -1,12 +1,14 @@
 import ArgumentParser
+import AWSCredentials
 import Foundation
 import ClonectlCrypto
+import ClonectlAgent
 import ClonectlLedger
 import ClonectlPlan
 import ClonectlWorkflow
 
 /// `clonectl run PLAN`: the whole procedure, resumable. A second `run` of the same plan continues its unfinished run.
-public struct RunCommand: AsyncParsableCommand {
+public struct RunCommand: AsyncParsableCommand, SelectsOutput {
     public static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run (or resume) the clone workflow of a plan.",
@@ -41,25 +43,25 @@ public struct RunCommand: AsyncParsableCommand {
         }
     }
 
+    var outputFormat: OutputFormat { options.output }
+
     public func run() async throws {
-        let plan: Plan
-        do { plan = try PlanLoader.load(path: self.plan) } catch let error as PlanError {
-            TerminalText.writeError("\(error)\n")
-            throw ExitCodes.planInvalid
-        }
+        let began = ContinuousClock.now
+        let plan = try PlanLoader.load(path: self.plan)  // a PlanError leaves as exit 65 with every problem
         let planSha = Hex.encode(Crypto.sha256((try? Data(contentsOf: URL(fileURLWithPath: self.plan))) ?? Data()))
         let controller = try Controller.open(options, plan: (plan.region, self.plan))
         defer { controller.close() }
         // Pinned payload versions (`payloads:`): unknown ones are a plan error, superseded ones a warning.
         do {
             let pins = plan.payloadPins.sorted { $0.key < $1.key }.map { (name: $0.key, version: $0.value) }
-            for line in try controller.store.pinWarnings(pins) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+            for line in try controller.store.pinWarnings(pins) { Console.err(line) }
         } catch {
-            FileHandle.standardError.write(Data("\(self.plan): payloads: \(error)\n".utf8))
-            throw ExitCodes.planInvalid
+            throw CLIFailure(code: "plan-invalid", message: "\(self.plan): payloads: \(error)",
+                             exitCode: CLIFailure.Exit.planInvalid)
         }
         let ledger = controller.ledger
-        let reporter = ConsoleReporter(quiet: options.quiet)
+        let reporter = ConsoleReporter(quiet: options.quiet, format: options.output)
+        defer { reporter.finish() }
         // The lineage tag on the master image: which payload versions this checkout ships.
         let payloadVersions = Set(controller.store.manifest.payloads.map(\.version)).sorted().joined(separator: ",")
         let runner = WorkflowRunner(
@@ -78,45 +80,63 @@ public struct RunCommand: AsyncParsableCommand {
 
         if dryRun {
             var existing: RunRecord?
+            var note: String?
             switch selection {
             case .resume(let r): existing = r
-            case .alreadyDone, .cleaned: print("Dry run: \(selection.message ?? ""); with --new it would:")
+            case .alreadyDone, .cleaned: note = "\(selection.message ?? ""); with --new it would:"
             case .start: break
             }
             let record = existing ?? RunRecord(id: "(new run)", planName: plan.name, planPath: self.plan, planSha256: planSha,
                                                status: "dry-run", createdAt: "", updatedAt: "", finishedAt: nil)
-            print(existing.map { "Dry run: would resume \($0.id)" } ?? "Dry run: would start a new run of \(plan.name)")
-            try await runner.execute(run: record, plan: plan, options: runOptions)
-            if check {
-                if try await DryRunCheck.run(plan: plan, planFile: self.plan, controller: controller) > 0 { throw ExitCodes.failed }
+            let heading = existing.map { "Dry run: would resume \($0.id)" } ?? "Dry run: would start a new run of \(plan.name)"
+            if !Output.isJSON {
+                if let note { Console.out("Dry run: \(note)") }
+                Console.out(heading)
             }
+            try await runner.execute(run: record, plan: plan, options: runOptions)
+            reporter.finish()
+            var members: [(String, JSONValue)] = [
+                ("dryRun", .bool(true)), ("plan", .string(plan.name)), ("resumes", .text(existing?.id)),
+                ("note", .text(note)),
+                ("steps", .array(reporter.dryRun.map { step, lines in
+                    .object([("name", .string(step.rawValue)), ("actions", .strings(lines))])
+                })),
+            ]
+            if check {
+                let report = DoctorReport()
+                try await DryRunCheck.run(plan: plan, planFile: self.plan, controller: controller, report: report)
+                members.append(("checks", report.json))
+                let failed = report.checks.filter { $0.status == .fail }
+                guard failed.isEmpty else {
+                    throw CLIFailure(code: "checks-failed",
+                                     message: "\(failed.count) check(s) failed; nothing was changed: " + failed.map(\.name).joined(separator: ", "),
+                                     exitCode: CLIFailure.Exit.failed, result: members)
+                }
+            }
+            Output.success(members, text: "")
             return
         }
         switch selection {
         case .alreadyDone(let r):
-            if options.output == .json {
-                emitJSON(["run": r.id, "plan": r.planName, "status": r.status, "finishedAt": r.finishedAt ?? r.updatedAt,
-                          "alreadyDone": true, "message": selection.message ?? ""])
-            } else {
-                print(selection.message ?? "")
-            }
+            Output.success([("run", .string(r.id)), ("plan", .string(r.planName)), ("status", .string(r.status)),
+                            ("finishedAt", .string(r.finishedAt ?? r.updatedAt)), ("alreadyDone", .bool(true)),
+                            ("message", .string(selection.message ?? ""))],
+                           text: selection.message ?? "")
             return
         case .cleaned:
-            TerminalText.writeError("\(selection.message ?? "")\n")
-            throw ExitCodes.failed
+            throw CLIFailure.failed("cleaned", selection.message ?? "the newest run of this plan was cleaned up; --new starts another round")
         case .start, .resume: break
         }
 
         let locks = ["plan:\(plan.name)", "instance:\(plan.source.instanceId)"]
         for name in locks {
             if breakLock { try ledger.breakLock(name) }
-            do { try ledger.acquireLock(name, runId: nil) } catch let error as LedgerError {
-                TerminalText.writeError("\(error)\n")
-                throw ExitCodes.locked
-            }
+            try ledger.acquireLock(name, runId: nil)  // a LedgerError.locked leaves as exit 75
         }
         defer { for name in locks { try? ledger.releaseLock(name) } }
 
+        // What to type to go on: the same command with the options that chose the ledger and the AWS (D6).
+        let again = shellCommand([self.plan] + options.repeatedArguments)
         // The source carries the run's claim, which a controller with another ledger sees too: checked before a new
         // run is even recorded, tagged once it is.
         let claim = SourceClaim(ec2: controller.services.ec2)
@@ -128,27 +148,27 @@ public struct RunCommand: AsyncParsableCommand {
         } catch let held as SourceClaim.Held {
             var text = "\(held)"
             if let own = try? ledger.run(id: held.runId) {
-                text += "\n\(own.id) is \(own.status) in this ledger: resume it with `clonectl run \(self.plan)` (without --new), "
+                text += "\n\(own.id) is \(own.status) in this ledger: resume it with `clonectl run \(again)` (without --new), "
                     + "or undo it with `clonectl cleanup \(own.id) --all` first"
             }
-            TerminalText.writeError("\(text)\n")
-            throw ExitCodes.locked
+            throw CLIFailure.locked(text)
+        } catch let error as AWSConfigError {
+            throw CLIFailure.config(error.description)  // no credentials, say: nothing to resume, exit 78
         } catch {
-            TerminalText.writeError("cannot start: \(error)\n\(AWSErrorHints.advice(for: error, region: region, plan: self.plan))\n")
-            throw ExitCodes.failed
+            throw CLIFailure.failed("aws", "cannot start: \(CLIFailure.describe(error))\n\(AWSErrorHints.advice(for: error, region: region, plan: again))")
         }
 
         let run: RunRecord
         if let unfinished = resuming {
             if unfinished.planSha256 != planSha {
-                TerminalText.writeError("note: \(self.plan) changed since \(unfinished.id) started; resuming with the new plan\n")
+                Console.err("note: \(self.plan) changed since \(unfinished.id) started; resuming with the new plan")
             }
             try ledger.setRunStatus(unfinished.id, "running")
             run = unfinished
-            if !options.quiet { print("Resuming \(run.id) of plan \(plan.name)") }
+            if !options.quiet { Console.err("Resuming \(run.id) of plan \(plan.name)") }
         } else {
             run = try ledger.createRun(planName: plan.name, planPath: self.plan, planSha256: planSha)
-            if !options.quiet { print("Started \(run.id) of plan \(plan.name); ledger \(ledger.path)") }
+            if !options.quiet { Console.err("Started \(run.id) of plan \(plan.name); ledger \(ledger.path)") }
         }
         try ledger.event(runId: run.id, "run started by \(Ledger.currentOwner())")
         // Who ran it, for the report and the audit: the caller ARN (GetCallerIdentity needs no permission) and the
@@ -159,8 +179,7 @@ public struct RunCommand: AsyncParsableCommand {
             try await claim.claim(plan.source.instanceId, runId: run.id, host: Ledger.currentOwner().host)
         } catch {
             try? ledger.setRunStatus(run.id, "failed")
-            TerminalText.writeError("\(run.id) failed before its first step: could not tag the source \(plan.source.instanceId) (\(error))\n\(AWSErrorHints.advice(for: error, region: region, plan: self.plan))\n")
-            throw ExitCodes.failed
+            throw CLIFailure.failed("run-failed", "\(run.id) failed before its first step: could not tag the source \(plan.source.instanceId) (\(CLIFailure.describe(error)))\n\(AWSErrorHints.advice(for: error, region: region, plan: again))")
         }
 
         let finalOptions = runOptions
@@ -169,26 +188,34 @@ public struct RunCommand: AsyncParsableCommand {
                 try await runner.execute(run: run, plan: plan, options: finalOptions)
             }
         }
+        reporter.finish()
         let finalStatus = (try? ledger.run(id: run.id).status) ?? "failed"
         if finalStatus == "succeeded" || finalStatus == "cleaned" {
             do { try await claim.release(plan.source.instanceId, runId: run.id, state: finalStatus == "succeeded" ? "done" : "cleaned") } catch {
-                TerminalText.writeError("warning: could not mark the source \(plan.source.instanceId) as released (\(error)); its tag clonectl:state still says held\n")
+                Console.err("warning: could not mark the source \(plan.source.instanceId) as released (\(CLIFailure.describe(error))); its tag clonectl:state still says held")
             }
         }
+        let record = (try? ledger.run(id: run.id)) ?? run
+        let state = try? ledger.runState(run.id).map { try JSONDecoder().decode(RunState.self, from: Data($0.utf8)) }
+        let recap = RunRecap.load(run: record, state: state ?? nil, ledger: ledger, wall: ContinuousClock.now - began)
         switch outcome {
-        case .success(let state):
-            RunSummary.print(run: try ledger.run(id: run.id), state: state, ledger: ledger, format: options.output)
+        case .success:
+            Output.success(recap.json, text: recap.text)
         case .failure(let error):
+            let interrupted = error is CancellationError
             let next: String
-            if error is CancellationError {
-                next = "Run `clonectl run \(self.plan)` again to resume"
+            if interrupted {
+                next = "Run `clonectl run \(again)` again to resume"
             } else if finalStatus == "cleaned" {
-                next = "The run was undone (--on-error cleanup); `clonectl run \(self.plan) --new` starts another round"
+                next = "The run was undone (--on-error cleanup); `clonectl run \(again) --new` starts another round"
             } else {
-                next = AWSErrorHints.advice(for: error, region: region, plan: self.plan)
+                next = AWSErrorHints.advice(for: error, region: region, plan: again)
             }
-            TerminalText.writeError("\(run.id) \(finalStatus): \(error)\n\(next); `clonectl status \(run.id)` shows where it stands.\n")
-            throw error is CancellationError ? ExitCodes.interrupted : ExitCodes.failed
+            let status = shellCommand(["clonectl", "status", run.id] + (options.store.ledger.map { ["--ledger", $0] } ?? []))
+            throw CLIFailure(code: interrupted ? "interrupted" : "run-failed",
+                             message: "\(run.id) \(finalStatus): \(CLIFailure.describe(error))\n\(next); `\(status)` shows where it stands.",
+                             exitCode: interrupted ? CLIFailure.Exit.interrupted : CLIFailure.Exit.failed,
+                             result: recap.json, text: recap.text)
         }
     }
 }

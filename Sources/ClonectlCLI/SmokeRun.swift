@@ -1,4 +1,5 @@
 import Foundation
+import ClonectlAgent
 import AWSCore
 
 /// The aws-smoke sequence. Whatever it created is removed again, also when a step fails.
@@ -134,10 +135,10 @@ struct SmokeError: Error, CustomStringConvertible {
     init(_ d: String) { description = d }
 }
 
-/// Prints one line per step (text) or one JSON object at the end (json).
+/// One line per step on standard output as it finishes (text), or the steps in the JSON document at the end.
 final class SmokeReport: @unchecked Sendable {
     let format: OutputFormat
-    private var steps: [[String: String]] = []
+    private var steps: [(step: String, verdict: String, detail: String, ms: Int64)] = []
     private let lock = NSLock()
     private let started = ContinuousClock.now
 
@@ -150,35 +151,34 @@ final class SmokeReport: @unchecked Sendable {
             record(name, "ok", detail, ContinuousClock.now - start)
             return value
         } catch {
-            record(name, "failed", "\(error)", ContinuousClock.now - start)
+            record(name, "failed", CLIFailure.describe(error), ContinuousClock.now - start)
             throw error
         }
     }
 
     func note(_ text: String) {
-        if format == .text { print("  note: \(text)") }
+        if format == .text { Console.out("  note: \(text)") }
     }
 
     private func record(_ name: String, _ verdict: String, _ detail: String, _ elapsed: Duration) {
         let ms = AWSOptions.milliseconds(elapsed)
-        lock.withLock { steps.append(["step": name, "verdict": verdict, "detail": detail, "ms": String(ms)]) }
+        lock.withLock { steps.append((name, verdict, detail, ms)) }
         if format == .text {
             let mark = verdict == "ok" ? "ok  " : "FAIL"
-            print("\(mark) \(name.padding(toLength: 48, withPad: " ", startingAt: 0)) \(String(format: "%6d", ms)) ms  \(detail)")
+            Console.out("\(mark) \(name.padding(toLength: 48, withPad: " ", startingAt: 0)) \(String(format: "%6d", ms)) ms  \(detail)")
         }
     }
 
-    func finish(region: String) {
+    func members(region: String) -> [(String, JSONValue)] {
         let total = AWSOptions.milliseconds(ContinuousClock.now - started)
-        let failed = lock.withLock { steps.filter { $0["verdict"] != "ok" }.count }
-        switch format {
-        case .text:
-            print("\(failed == 0 ? "All" : "Not all") AWS calls answered as expected (\(region), \(total) ms in all).")
-        case .json:
-            let object: [String: Any] = ["region": region, "totalMs": total, "steps": lock.withLock { steps }]
-            if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
-                print(String(decoding: data, as: UTF8.self))
-            }
-        }
+        return [("region", .string(region)), ("totalMs", .int(total)), ("steps", .array(lock.withLock { steps }.map { s in
+            .object([("step", .string(s.step)), ("verdict", .string(s.verdict)), ("detail", .string(s.detail)), ("ms", .int(s.ms))])
+        }))]
+    }
+
+    func summary(region: String) -> String {
+        let total = AWSOptions.milliseconds(ContinuousClock.now - started)
+        let failed = lock.withLock { steps.filter { $0.verdict != "ok" }.count }
+        return "\(failed == 0 ? "All" : "Not all") AWS calls answered as expected (\(region), \(total) ms in all)."
     }
 }

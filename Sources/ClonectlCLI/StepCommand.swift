@@ -7,7 +7,7 @@ import ClonectlWorkflow
 
 /// `clonectl step NAME --instance ID`: one guest step on any instances (one or a fleet), verified and recorded,
 /// outside any run.
-public struct StepCommand: AsyncParsableCommand {
+public struct StepCommand: AsyncParsableCommand, SelectsOutput {
     public static let configuration = CommandConfiguration(
         commandName: "step",
         abstract: "Run one guest step (a payload) on instances, verify its result and record it.",
@@ -44,26 +44,26 @@ public struct StepCommand: AsyncParsableCommand {
         }
     }
 
+    var outputFormat: OutputFormat { options.output }
+
     public func run() async throws {
         let common = param.map(Self.member)
         let fleet: [(String, [(String, JSONValue)])]
         do {
             fleet = try instance.map { ($0, []) } + (targets.map(Self.readTargets) ?? [])
         } catch let error as ValidationError {
-            TerminalText.writeError("\(error.message)\n")
-            throw ExitCode.validationFailure
+            throw CLIFailure.usage(error.message)
         }
         var seen = Set<String>()
         for (id, _) in fleet where !seen.insert(id).inserted {
-            TerminalText.writeError("\(id) is named twice (in --instance or --targets); name each instance once\n")
-            throw ExitCode.validationFailure
+            throw CLIFailure.usage("\(id) is named twice (in --instance or --targets); name each instance once")
         }
         let params: LoaderParams
         do {
             params = fleet.contains(where: { !$0.1.isEmpty })
                 ? try LoaderParams.perInstance(common: common, byInstance: fleet)
                 : try LoaderParams.plain(common)
-        } catch { throw ValidationError("\(error)") }
+        } catch { throw CLIFailure.usage("\(error)") }
         let reference = version.map { "\(name)@\($0)" } ?? name
         // Checked against the payload's param() block before any AWS call: a typo fails here, not on the guest.
         try ParameterRefusal.refuse(try ParameterRefusal.problems(store: try options.payloadStore(), reference: reference, params: params),
@@ -77,25 +77,42 @@ public struct StepCommand: AsyncParsableCommand {
                 payload: reference, params: params, instanceIds: fleet.map(\.0), step: "step:\(name)", runId: nil,
                 reuse: false, rateControl: RateControl(maxConcurrency: maxConcurrency, maxErrors: maxErrors),
                 retainFacts: fleet.count > 1 ? [] : nil) { line in
-                if !quiet { print(line) }
+                if !quiet { Console.err(line) }
             }
         } catch let error as AWSError {
             // A wrong id, region or permission: say what to check (AWSErrorHints), not only SSM's words.
             let hint = AWSErrorHints.hint(code: error.code, message: error.message,
                                           region: controller.session.settings.region.name).map { "\n\($0)" } ?? ""
-            TerminalText.writeError("\(error)\(hint)\n")
-            throw ExitCodes.failed
+            throw CLIFailure.failed("aws", "\(error)\(hint)")
         }
+        var text: [String] = []
         for o in outcomes {
             let status = o.envelope?.status.rawValue ?? "-"
-            print("\(o.instanceId): \(o.status), envelope \(o.verdict.rawValue), result \(status)\(o.envelope.map { $0.errors.isEmpty ? "" : ": " + $0.errors.joined(separator: "; ") } ?? ": " + o.reason)")
+            text.append("\(o.instanceId): \(o.status), envelope \(o.verdict.rawValue), result \(status)\(o.envelope.map { $0.errors.isEmpty ? "" : ": " + $0.errors.joined(separator: "; ") } ?? ": " + o.reason)")
         }
         var commands: [String] = []
         for o in outcomes where !commands.contains(o.commandId) { commands.append(o.commandId) }
-        for id in commands { print("command \(id) (details: clonectl show \(id))") }
+        for id in commands { text.append("command \(id) (details: clonectl show \(id))") }
         let failed = outcomes.filter { !$0.succeeded }.count
-        if outcomes.count > 1 { print("\(outcomes.count - failed) of \(outcomes.count) instance(s) succeeded") }
-        if failed > 0 { throw ExitCodes.failed }
+        if outcomes.count > 1 { text.append("\(outcomes.count - failed) of \(outcomes.count) instance(s) succeeded") }
+        let members: [(String, JSONValue)] = [
+            ("payload", .string(reference)), ("commands", .strings(commands)),
+            ("succeeded", .int(Int64(outcomes.count - failed))), ("failed", .int(Int64(failed))),
+            ("instances", .array(outcomes.map { o in
+                .object([("instance", .string(o.instanceId)), ("command", .string(o.commandId)), ("status", .string(o.status)),
+                         ("statusDetails", .text(o.statusDetails)), ("responseCode", .integer(o.responseCode)),
+                         ("verdict", .string(o.verdict.rawValue)), ("result", .text(o.envelope?.status.rawValue)),
+                         ("succeeded", .bool(o.succeeded)),
+                         ("changed", .array(o.envelope?.changed ?? [])),
+                         ("errors", .strings(o.envelope?.errors ?? (o.succeeded ? [] : [o.reason])))])
+            })),
+        ]
+        guard failed == 0 else {
+            throw CLIFailure(code: "step-failed", message: "\(name) did not succeed on \(failed) of \(outcomes.count) instance(s); "
+                                + "`clonectl show \(commands.first ?? "COMMAND")` has the full output",
+                             exitCode: CLIFailure.Exit.failed, result: members, text: text.joined(separator: "\n"))
+        }
+        Output.success(members, text: text.joined(separator: "\n"))
     }
 
     /// `K=V`, V read as JSON when it is an array, a number or a boolean.

@@ -74,13 +74,14 @@ extension Ledger {
     }
 
     /// Every invocation on an instance, newest first, optionally of one step: `clonectl history`.
-    public func history(instanceId: String? = nil, step: String? = nil, limit: Int = 100) throws -> [(CommandRecord, InvocationRecord)] {
+    public func history(instanceId: String? = nil, step: String? = nil, runId: String? = nil, limit: Int = 100) throws -> [(CommandRecord, InvocationRecord)] {
         var sql = "SELECT \(Self.commandColumns.split(separator: ",").map { "c.\($0.trimmingCharacters(in: .whitespaces))" }.joined(separator: ", ")), "
             + Self.invocationColumns.split(separator: ",").map { "i.\($0.trimmingCharacters(in: .whitespaces))" }.joined(separator: ", ")
             + " FROM invocations i JOIN commands c ON c.command_id = i.command_id WHERE 1 = 1"
         var values: [SQLValue] = []
         if let instanceId { sql += " AND i.instance_id = ?"; values.append(.text(instanceId)) }
         if let step { sql += " AND c.step = ?"; values.append(.text(step)) }
+        if let runId { sql += " AND c.run_id = ?"; values.append(.text(runId)) }
         sql += " ORDER BY c.sent_at DESC, c.rowid DESC LIMIT ?"
         values.append(.int(limit))
         return try locked {

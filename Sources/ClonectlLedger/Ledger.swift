@@ -202,7 +202,7 @@ public final class Ledger: @unchecked Sendable {
         try locked {
             try db.execute("""
                 INSERT INTO steps (run_id, name, status, started_at) VALUES (?, ?, 'running', ?)
-                ON CONFLICT (run_id, name) DO UPDATE SET status = 'running', finished_at = NULL, error = NULL
+                ON CONFLICT (run_id, name) DO UPDATE SET status = 'running', started_at = excluded.started_at, finished_at = NULL, error = NULL
                 """, [.text(runId), .text(step), .text(timestamp())])
         }
     }

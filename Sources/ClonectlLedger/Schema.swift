@@ -126,5 +126,26 @@ enum Schema {
         );
         CREATE INDEX waits_by_run ON waits (run_id, seq)
         """,
+        // 4: SendCommand intents (issue 11). Written before the command goes out, so a crash or a lost answer leaves
+        // what to look for in Run Command: the nonce (in the parameters and, cut to 16, in the Comment) and the time.
+        // attempt_at: when the latest attempt went out (a previous process's call may land until its timeout ends).
+        """
+        CREATE TABLE command_intents (
+            nonce TEXT PRIMARY KEY,
+            run_id TEXT REFERENCES runs (id),
+            step TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            version TEXT NOT NULL,
+            payload_sha256 TEXT NOT NULL,
+            instance_ids TEXT NOT NULL,
+            parameters_json TEXT NOT NULL,
+            comment TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            attempt_at TEXT,
+            command_id TEXT,
+            state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'abandoned'))
+        );
+        CREATE INDEX command_intents_by_run ON command_intents (run_id, step, state);
+        """,
     ]
 }

@@ -17,11 +17,14 @@ struct GuestCall: Sendable {
     func require(_ payload: String, _ params: LoaderParams, on instanceIds: [String], step: StepName,
                  context: StepContext, rateControl: RateControl = .none,
                  retainFacts: Set<String>? = nil) async throws -> [GuestOutcome] {
-        // The plan may pin a released version (`payloads:`); otherwise the latest runs.
-        let all = try await guest.run(payload: context.plan.payloadReference(payload), params: params, instanceIds: instanceIds, step: step.rawValue,
-                                      runId: context.runId, reuse: !context.rerun, rateControl: rateControl,
-                                      retainFacts: retainFacts) { line in
-            context.progress(step, "\(payload): \(line)")
+        let named = instanceIds.count == 1 ? instanceIds[0] : "\(instanceIds.count) instances"
+        let all = try await context.waiting(step, for: "\(payload) on \(named)", limit: guest.polling.overallTimeout) {
+            // The plan may pin a released version (`payloads:`); otherwise the latest runs.
+            try await guest.run(payload: context.plan.payloadReference(payload), params: params, instanceIds: instanceIds, step: step.rawValue,
+                                runId: context.runId, reuse: !context.rerun, rateControl: rateControl,
+                                retainFacts: retainFacts) { line in
+                context.progress(step, "\(payload): \(line)")
+            }
         }
         let failed = all.filter { !$0.succeeded }
         guard failed.isEmpty else {

@@ -55,6 +55,17 @@ public struct GuestRunner: Sendable {
         public var overallTimeout: Duration = .seconds(2 * 3600)
         /// Polls of one fleet step in flight at once (each holds a page of up to 50 outputs while it is read).
         public var pollsInFlight = 8
+        /// How long after its attempt went out a SendCommand may still land in Run Command: the HTTP attempt's
+        /// timeout plus a margin. A resume that finds an intent younger than this keeps looking for its command
+        /// until then before it sends anything.
+        public var inFlightLimit: Duration = .seconds(70)
+        /// After a lost answer in this process, how long to keep looking for the command before deciding that
+        /// it was not carried out (the attempt has ended; only the service's own lag is left).
+        public var lostAnswerWindow: Duration = .seconds(10)
+        /// Between two ListCommands looks for a lost command.
+        public var lookInterval: Duration = .seconds(1)
+        /// Before a guest step: until every target's SSM agent is Online (DescribeInstanceInformation).
+        public var agentOnline = WaiterConfiguration(minDelay: .seconds(2), maxDelay: .seconds(15), timeout: .seconds(15 * 60))
         public init() {}
 
         /// The wait before the next poll of a command that has been running for `elapsed`.
@@ -158,33 +169,124 @@ public struct GuestRunner: Sendable {
             }
             // It finished and failed somewhere: a resumed run tries again with a new command.
         }
+        // A SendCommand whose answer never arrived (lost, or the process died with it in flight) may be in Run
+        // Command: look for it before anything is sent.
+        if let adopted = try await adoptPending(step: step, payload: entry.name, group: group, runId: runId,
+                                                progress: progress) {
+            return .poll(adopted)
+        }
+        // Run Command refuses (InvalidInstanceId) an instance whose agent is not back yet, e.g. after a reboot.
+        try await waitForAgents(group, progress: progress)
         let loader = try LoaderBuilder.build(store: store, reference: "\(entry.name)@\(entry.version)", params: params)
-        let command = try await send(SendCommandInput(
-            instanceIds: group, parameters: ["commands": [loader.text]],
-            comment: String("clonectl \(step) \(entry.name)@\(entry.version)".prefix(100)),
+        let marker = CommandIntent.marker(nonce: loader.record.nonce)
+        let comment = String("clonectl \(step) \(entry.name)@\(entry.version)".prefix(99 - marker.count)) + " " + marker
+        // The intent is in the ledger before the first byte goes out: whatever happens next, a resume knows what
+        // to look for.
+        let intent = CommandIntent(
+            nonce: loader.record.nonce, runId: runId, step: step, payload: entry.name, version: entry.version,
+            payloadSha256: loader.record.payloadSha256, instanceIds: group, parametersJSON: loader.record.paramsJSON,
+            comment: comment, createdAt: Self.now())
+        try ledger.recordIntent(intent)
+        let commandId: String
+        do {
+            commandId = try await send(intent, SendCommandInput(
+            instanceIds: group, parameters: ["commands": [loader.text]], comment: comment,
             timeoutSeconds: polling.deliveryTimeoutSeconds,
-            maxConcurrency: rateControl.maxConcurrency, maxErrors: rateControl.maxErrors))
-        let record = CommandRecord(
-            commandId: command.commandId, runId: runId, step: step, payload: entry.name, version: entry.version,
-            payloadSha256: loader.record.payloadSha256, nonce: loader.record.nonce, instanceIds: group,
-            parametersJSON: loader.record.paramsJSON, sentAt: Self.now())
-        try ledger.recordCommand(record)
-        progress?("sent \(entry.name)@\(entry.version) as command \(command.commandId) to \(group.count) instance(s)")
+            maxConcurrency: rateControl.maxConcurrency, maxErrors: rateControl.maxErrors), progress: progress)
+        } catch let error as AWSError where !error.outcomeUnknown {
+            // Refused (invalid, throttled past every retry, agent gone): nothing to look for on a resume.
+            try? ledger.abandonIntent(nonce: intent.nonce)
+            throw error
+        }
+        let record = intent.record(commandId: commandId)
+        try ledger.completeIntent(nonce: intent.nonce, command: record)
+        progress?("sent \(entry.name)@\(entry.version) as command \(commandId) to \(group.count) instance(s)")
         return .poll(record)
     }
 
-    /// SendCommand, sent again later when Run Command throttled it beyond the retry strategy's attempts: a
-    /// throttled call was refused, not carried out, so no command exists twice.
-    func send(_ input: SendCommandInput) async throws -> SSMCommand {
-        var throttled = 0
+    /// SendCommand, exactly once. Throttling proves the call was refused, so it is sent again later; an agent not
+    /// yet back (InvalidInstanceId) likewise, once the agents are Online. A lost answer or a 5xx leaves the outcome
+    /// unknown: Run Command is searched for the command (its marker and nonce) before it is sent again.
+    func send(_ intent: CommandIntent, _ input: SendCommandInput,
+              progress: (@Sendable (String) -> Void)?) async throws -> String {
+        var throttled = 0, lost = 0, notManaged = 0
+        let ledger = self.ledger
         while true {
             do {
-                return try await ssm.sendCommand(input)
+                return try await ssm.sendCommand(input) { _ in
+                    try ledger.markIntentAttempt(nonce: intent.nonce, at: Self.now())
+                }.commandId
+            } catch let error as AWSError where error.outcomeUnknown && lost < 2 {
+                lost += 1
+                progress?("SendCommand failed after it went out (\(error.code)); looking for command \(CommandIntent.marker(nonce: intent.nonce)) in Run Command before sending again")
+                if let found = try await look(for: intent, until: ContinuousClock.now + polling.lostAnswerWindow) {
+                    progress?("the command was carried out as \(found); its lost answer is not sent for again")
+                    return found
+                }
+                progress?("no such command after \(polling.lostAnswerWindow): it was not carried out; sending it again")
             } catch let error as AWSError where error.isThrottling && throttled < Waiter.maxTransientFailures {
                 throttled += 1
                 try await Task.sleep(for: polling.firstDelay * throttled)
+            } catch let error as AWSError where error.code == "InvalidInstanceId" && notManaged < 2 {
+                // Refused before acting: an agent went offline (a reboot) between the Online check and the send.
+                // An instance SSM does not know at all is the operator's to fix: the error stands.
+                notManaged += 1
+                guard try await waitForAgents(input.instanceIds, progress: progress) else { throw error }
             }
         }
+    }
+
+    /// Pending intents of this step and group: each is looked for in Run Command for as long as its last attempt
+    /// could still land. The first found is adopted (recorded as the step's command); the others are abandoned.
+    func adoptPending(step: String, payload: String, group: [String], runId: String?,
+                      progress: (@Sendable (String) -> Void)?) async throws -> CommandRecord? {
+        let pending = try ledger.pendingIntents(runId: runId, step: step)
+            .filter { $0.payload == payload && Set($0.instanceIds) == Set(group) }
+        for intent in pending {
+            let sentAt = Ledger.parse(intent.attemptAt ?? intent.createdAt) ?? Date()
+            let age = Duration.milliseconds(Int64(max(0, Date().timeIntervalSince(sentAt)) * 1000))
+            let stillInFlight = polling.inFlightLimit - age
+            progress?("a SendCommand of \(payload) went out unanswered at \(intent.attemptAt ?? intent.createdAt); looking for it in Run Command"
+                      + (stillInFlight > .zero ? " (it may land for another \(Self.seconds(stillInFlight)))" : ""))
+            let until = ContinuousClock.now + max(.zero, stillInFlight)
+            if let found = try await look(for: intent, until: until) {
+                let record = intent.record(commandId: found)
+                try ledger.completeIntent(nonce: intent.nonce, command: record)
+                progress?("found it as command \(found); adopted, not sent again")
+                return record
+            }
+            try ledger.abandonIntent(nonce: intent.nonce)
+            progress?("it is not in Run Command: it was never carried out")
+        }
+        return nil
+    }
+
+    /// Looks for the intent's command (ListCommands by its first instance, InvokedAfter its creation less a
+    /// clock-skew margin, the marker in the Comment and the nonce in the parameters) until `deadline`.
+    func look(for intent: CommandIntent, until deadline: ContinuousClock.Instant) async throws -> String? {
+        let created = Ledger.parse(intent.createdAt) ?? Date()
+        guard let instance = intent.instanceIds.first else { return nil }
+        while true {
+            if let command = try await ssm.findCommand(
+                instanceId: instance, invokedAfter: created.addingTimeInterval(-300),
+                marker: CommandIntent.marker(nonce: intent.nonce), nonce: intent.nonce) {
+                return command.commandId
+            }
+            guard ContinuousClock.now + polling.lookInterval <= deadline else { return nil }
+            try await Task.sleep(for: polling.lookInterval)
+        }
+    }
+
+    /// Waits until every registered agent among `ids` is Online, within `Polling.agentOnline` (launches wait for
+    /// registration themselves). Returns whether it had to wait.
+    @discardableResult
+    func waitForAgents(_ ids: [String], progress: (@Sendable (String) -> Void)?) async throws -> Bool {
+        try await AgentWait.untilOnline(ssm: ssm, ids, configuration: polling.agentOnline, registeredOnly: true,
+                                        progress: progress)
+    }
+
+    static func seconds(_ d: Duration) -> String {
+        "\(Int((Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18).rounded(.up))) s"
     }
 
     /// The newest command of this step that covers the same instances; nil when it must be sent anew.

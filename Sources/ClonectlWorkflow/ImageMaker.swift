@@ -1,35 +1,71 @@
 import AWSCore
 import ClonectlLedger
+import Foundation
 
-/// Creates an AMI at most once per run and role: CreateImage has no client token, so before creating one the run
-/// looks for its own image by tag, and records the id the moment AWS returns it.
+/// Creates an AMI at most once per run and role. CreateImage has no client token, so: the name is fixed per run and
+/// role (recorded in the run state before the first attempt), EC2 refuses a second image of that name
+/// (InvalidAMIName.Duplicate, which here means "this run's image exists: adopt it"), the run looks for its image by
+/// tag and name before creating one, and the id is recorded the moment it is known.
 struct ImageMaker: Sendable {
     let services: StepServices
 
+    /// Where the run stands with one role's image: its fixed name and its latest attempt, if any.
+    struct Attempt: Sendable {
+        var name: String
+        var attemptAt: String?
+    }
+
     /// Returns the available image for `role`, creating it from `instanceId` only if the run has none yet.
-    func ensureImage(role: String, from instanceId: String, name: String, description: String,
-                     extraTags: [EC2Tag], known: String?, step: StepName, context: StepContext,
-                     remember: (String) throws -> Void) async throws -> EC2Image {
+    /// `previous`: the name and attempt recorded by an earlier process; `noteAttempt` records them before a
+    /// CreateImage goes out; `remember` records the id.
+    func ensureImage(role: String, from instanceId: String, name proposed: String, description: String,
+                     extraTags: [EC2Tag], known: String?, previous: Attempt?, step: StepName, context: StepContext,
+                     noteAttempt: (Attempt) throws -> Void, remember: (String) throws -> Void) async throws -> EC2Image {
         let ec2 = services.ec2
+        let name = previous?.name ?? proposed
         var imageId = known
-        if imageId == nil, let existing = try await findOwn(role: role, context: context) {
+        if imageId == nil, let existing = try await findOwn(role: role, name: name, context: context) {
             context.progress(step, "found this run's \(role) image \(existing); not creating another")
             imageId = existing
         }
-        if imageId == nil {
+        // A previous process may have a CreateImage in flight that has not landed yet: look again until it could
+        // have landed (the name would refuse a second one anyway; this keeps the first one's answer ours).
+        if imageId == nil, let at = previous?.attemptAt.flatMap(Ledger.parse) {
+            let left = services.waits.imageInFlight - .milliseconds(Int64(max(0, Date().timeIntervalSince(at)) * 1000))
+            if left > .zero {
+                context.progress(step, "a CreateImage of \(name) went out at \(previous?.attemptAt ?? "") unanswered; looking for it for \(left)")
+                imageId = try await lookAgain(role: role, name: name, context: context, for: left)
+                if let imageId { context.progress(step, "it landed as \(imageId); adopted") }
+            }
+        }
+        var sends = 0
+        while imageId == nil {
+            sends += 1
             let tags = RunTags.tags(runId: context.runId, plan: context.plan.name, role: role) + extraTags
+            try noteAttempt(Attempt(name: name, attemptAt: Ledger.format(Date())))
             do {
                 // Snapshots are tagged once they are known (below): moto cannot take a snapshot tag specification here.
                 let id = try await ec2.createImage(
                     instanceId: instanceId, name: name, description: description,
                     tagSpecifications: [EC2TagSpecification(resourceType: "image", tags: tags)])
                 imageId = id
-                context.progress(step, "creating image \(id) from \(instanceId)")
-            } catch let error as AWSError where error.kind == .transport {
-                // The answer was lost: the image may exist. Look before anything else is tried.
-                guard let existing = try await findOwn(role: role, context: context) else { throw error }
-                context.progress(step, "the CreateImage answer was lost, but image \(existing) exists; using it")
+                context.progress(step, "creating image \(id) (\(name)) from \(instanceId)")
+            } catch let error as AWSError where error.code == "InvalidAMIName.Duplicate" {
+                // The name is this run's: an earlier attempt (a lost answer, a killed process) made the image.
+                guard let existing = try await findOwn(role: role, name: name, context: context) else {
+                    throw WorkflowError.precondition("the image name \(name) is taken by an image that is not this run's (\(error.message)); "
+                        + "put {runId} in masterImage.name, or deregister that image")
+                }
+                context.progress(step, "image \(name) exists already as \(existing) (made by an earlier attempt of this run); adopted")
                 imageId = existing
+            } catch let error as AWSError where error.outcomeUnknown && sends < 3 {
+                context.progress(step, "CreateImage failed after it went out (\(error.code)); looking for \(name) before anything else")
+                imageId = try await lookAgain(role: role, name: name, context: context, for: services.waits.imageLostAnswer)
+                if let imageId {
+                    context.progress(step, "the CreateImage answer was lost, but image \(imageId) exists; using it")
+                } else {
+                    context.progress(step, "no image \(name): CreateImage was not carried out; sending it again")
+                }
             }
             if let imageId {
                 try context.ledger.recordResource(runId: context.runId, kind: "image", id: imageId, step: step.rawValue)
@@ -38,7 +74,7 @@ struct ImageMaker: Sendable {
         guard let imageId else { throw WorkflowError.invariant("no image id after create") }
         try? context.ledger.recordResourceDetail(kind: "image", id: imageId, ["name": name, "role": role])
         try remember(imageId)
-        let image = try await context.waiting(step, "image-pending", imageId) {
+        let image = try await context.waiting(step, "image-pending", imageId, for: "\(role) image \(imageId) to be available", limit: services.waits.image.timeout) {
             try await ec2.waitForImageAvailable(imageId, configuration: services.waits.image) { state in
                 context.progress(step, "\(imageId): \(state)")
             }
@@ -53,10 +89,27 @@ struct ImageMaker: Sendable {
         return image
     }
 
-    /// This run's usable image of `role`, found by its tags (CreateImage has no client token).
-    func findOwn(role: String, context: StepContext) async throws -> String? {
-        try await services.ec2.describeImages(owners: ["self"], filters: RunTags.filters(runId: context.runId, role: role))
-            .first { ![.failed, .deregistered, .invalid, .error].contains($0.stateName) }?.imageId
+    /// `findOwn` every second or so until `window` has passed.
+    func lookAgain(role: String, name: String, context: StepContext, for window: Duration) async throws -> String? {
+        let deadline = ContinuousClock.now + window
+        let step = min(Duration.seconds(1), services.waits.image.minDelay)
+        while true {
+            if let found = try await findOwn(role: role, name: name, context: context) { return found }
+            guard ContinuousClock.now + step <= deadline else { return nil }
+            try await Task.sleep(for: step)
+        }
+    }
+
+    /// This run's usable image of `role`: by its tags, or by its name when it carries this run's tag.
+    func findOwn(role: String, name: String, context: StepContext) async throws -> String? {
+        let unusable: Set<ImageStateName> = [.failed, .deregistered, .invalid, .error]
+        let ec2 = services.ec2
+        if let byTag = try await ec2.describeImages(owners: ["self"], filters: RunTags.filters(runId: context.runId, role: role))
+            .first(where: { !unusable.contains($0.stateName ?? .invalid) }) {
+            return byTag.imageId
+        }
+        return try await ec2.describeImages(owners: ["self"], filters: [EC2Filter("name", [name])])
+            .first { !unusable.contains($0.stateName ?? .invalid) && $0.tag("clonectl:run") == context.runId }?.imageId
     }
 
     /// Deregisters an image this run made and deletes its snapshots, once AWS reports the image with the run's tags

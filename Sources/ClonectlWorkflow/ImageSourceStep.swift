@@ -21,7 +21,14 @@ public struct ImageSourceStep: WorkflowStep {
             name: "clonectl-\(context.plan.name)-source-\(context.runId)",
             description: "clonectl \(context.runId): source \(state.sourceInstanceId) before Sysprep",
             extraTags: [EC2Tag("clonectl:source-instance", state.sourceInstanceId)],
-            known: state.sourceImageId, step: name, context: context) { id in
+            known: state.sourceImageId,
+            previous: state.imageNames?["source"].map { ImageMaker.Attempt(name: $0, attemptAt: state.imageAttempts?["source"]) },
+            step: name, context: context,
+            noteAttempt: { attempt in
+                s.imageNames = (s.imageNames ?? [:]).merging(["source": attempt.name]) { $1 }
+                s.imageAttempts = (s.imageAttempts ?? [:]).merging(["source": attempt.attemptAt ?? ""]) { $1 }
+                try context.checkpoint(s)
+            }) { id in
             s.sourceImageId = id
             try context.checkpoint(s)
         }

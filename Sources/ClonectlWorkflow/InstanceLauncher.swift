@@ -23,13 +23,13 @@ struct InstanceLauncher: Sendable {
     /// Waits for `running`, then for the SSM agents, of one instance or a fleet.
     func waitUntilManaged(_ ids: [String], step: StepName, context: StepContext) async throws {
         guard !ids.isEmpty else { return }
-        let target = ids.count == 1 ? ids[0] : "\(ids.count) instances"
-        try await context.waiting(step, "booting", target) {
+        let named = ids.count == 1 ? ids[0] : "\(ids.count) instances"
+        try await context.waiting(step, "booting", named, for: "\(named) to be running", limit: services.waits.instance.timeout) {
             try await services.ec2.waitForInstances(ids, toBe: .running, configuration: services.waits.instance) { state in
                 context.progress(step, state)
             }
         }
-        try await context.waiting(step, "agent-online", target) {
+        try await context.waiting(step, "agent-online", named, for: "the SSM agent on \(named) to be Online", limit: services.waits.agentOnline.timeout) {
             try await services.waitForAgents(ids) { state in
                 context.progress(step, ids.count == 1 ? "\(ids[0]): \(state)" : state)
             }

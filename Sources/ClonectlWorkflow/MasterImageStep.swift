@@ -34,7 +34,14 @@ public struct MasterImageStep: WorkflowStep {
         let image = try await ImageMaker(services: services).ensureImage(
             role: "master", from: workCopy, name: imageName,
             description: plan.masterImage.description ?? "clonectl master image of \(state.sourceInstanceId), run \(context.runId)",
-            extraTags: tags, known: state.masterImageId, step: name, context: context) { id in
+            extraTags: tags, known: state.masterImageId,
+            previous: state.imageNames?["master"].map { ImageMaker.Attempt(name: $0, attemptAt: state.imageAttempts?["master"]) },
+            step: name, context: context,
+            noteAttempt: { attempt in
+                s.imageNames = (s.imageNames ?? [:]).merging(["master": attempt.name]) { $1 }
+                s.imageAttempts = (s.imageAttempts ?? [:]).merging(["master": attempt.attemptAt ?? ""]) { $1 }
+                try context.checkpoint(s)
+            }) { id in
             s.masterImageId = id
             try context.checkpoint(s)
         }

@@ -32,6 +32,11 @@ public struct RunState: Codable, Sendable, Equatable {
     public var masterSnapshotIds: [String] = []
     /// Clone name -> instance id.
     public var clones: [String: String] = [:]
+    /// Image role (source, master) -> the name its CreateImage uses, fixed at the first attempt so that a resume on
+    /// another day (the plan's `{date}`) asks for the same name, and EC2's InvalidAMIName.Duplicate catches a repeat.
+    public var imageNames: [String: String]?
+    /// Image role -> when its latest CreateImage went out (it may land until the attempt's timeout has passed).
+    public var imageAttempts: [String: String]?
 
     public init(sourceInstanceId: String) { self.sourceInstanceId = sourceInstanceId }
 }

@@ -12,6 +12,10 @@ public struct StepServices: Sendable {
         public var image = WaiterConfiguration.imageAvailable
         /// Until the SSM agent of a launched or restarted instance reports Online.
         public var agentOnline = WaiterConfiguration(minDelay: .seconds(5), maxDelay: .seconds(30), timeout: .seconds(30 * 60))
+        /// How long after it went out a CreateImage may still land (the HTTP attempt's timeout plus a margin).
+        public var imageInFlight: Duration = .seconds(70)
+        /// After a lost CreateImage answer in this process, how long to look for the image before sending again.
+        public var imageLostAnswer: Duration = .seconds(10)
         public init() {}
     }
 
@@ -28,24 +32,7 @@ public struct StepServices: Sendable {
 
     /// Waits until every instance's SSM agent is Online: one DescribeInstanceInformation per 50 ids per round.
     public func waitForAgents(_ ids: [String], progress: (@Sendable (String) -> Void)? = nil) async throws {
-        let named = ids.count == 1 ? "the SSM agent on \(ids[0])" : "the SSM agents on \(ids.count) instances"
-        _ = try await Waiter.wait("\(named) to come online", configuration: waits.agentOnline,
-                                  progress: progress) { () async throws -> WaitState<Bool> in
-            var ping: [String: String] = [:]
-            for chunk in ids.chunks(of: SSMClient.maxInstancesPerCommand) {
-                let info = try await ssm.describeAllInstanceInformation(
-                    filters: [InstanceInformationFilter(key: "InstanceIds", values: chunk)])
-                for item in info { ping[item.instanceId] = item.pingStatus ?? "unknown" }
-            }
-            let waiting = ids.compactMap { id -> (id: String, state: String)? in
-                guard let status = ping[id] else { return (id, "not registered with SSM yet") }
-                return status == "Online" ? nil : (id, "agent \(status)")
-            }
-            guard let first = waiting.first else { return .done(true) }
-            // One instance: its state (the caller names it); a fleet: which ones, summed up.
-            return .pending(ids.count == 1 ? first.state
-                                           : Waiter.summary(waiting.map { "\($0.id) \($0.state)" }, of: ids.count))
-        }
+        try await AgentWait.untilOnline(ssm: ssm, ids, configuration: waits.agentOnline, progress: progress)
     }
 }
 

@@ -23,7 +23,7 @@ public struct StopSourceStep: WorkflowStep {
         case .stopping:
             // Already on its way down: by this run before a crash (the flag is saved) or by someone else (then
             // this run must not start it again afterwards). Either way the flag stays as it is.
-            try await context.waiting(name, "stopping", id) {
+            try await context.waiting(name, "stopping", id, for: "the source \(id) to stop", limit: services.waits.instance.timeout) {
                 try await services.ec2.waitForInstances([id], toBe: .stopped, configuration: services.waits.instance)
             }
             return
@@ -36,7 +36,7 @@ public struct StopSourceStep: WorkflowStep {
         state.sourceStoppedByUs = true
         try context.checkpoint(state)
         _ = try await services.ec2.stopInstances([id])
-        try await context.waiting(name, "stopping", id) {
+        try await context.waiting(name, "stopping", id, for: "the source \(id) to stop", limit: services.waits.instance.timeout) {
             try await services.ec2.waitForInstances([id], toBe: .stopped, configuration: services.waits.instance) { s in
                 context.progress(name, s)
             }

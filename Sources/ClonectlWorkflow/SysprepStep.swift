@@ -30,7 +30,7 @@ public struct SysprepStep: WorkflowStep {
         var wait = services.waits.instance
         wait.timeout = .seconds(context.plan.sysprep.shutdownTimeoutMinutes * 60)
         do {
-            try await context.waiting(name, "sysprep-shutdown", id) {
+            try await context.waiting(name, "sysprep-shutdown", id, for: "\(id) to stop after Sysprep", limit: wait.timeout) {
                 try await services.ec2.waitForInstances([id], toBe: .stopped, configuration: wait) { s in context.progress(name, s) }
             }
         } catch let error as AWSError where error.code == "WaiterTimeout" {

@@ -9,7 +9,7 @@ public struct VerifyStep: WorkflowStep {
     public init(guest: GuestRunner) { call = GuestCall(guest: guest) }
 
     public func describe(plan: Plan, state: RunState) -> [String] {
-        ["guest verify on every clone (host name, time zone, firewall, work user, jobs, ImageState, SID differs from the source's)"]
+        ["guest verify on every clone (host name, time zone, firewall, work user, jobs, ImageState, SID differs from the source's and from every other clone's)"]
     }
 
     public func run(_ context: StepContext, _ state: inout RunState) async throws {
@@ -24,6 +24,15 @@ public struct VerifyStep: WorkflowStep {
                                               rateControl: GuestCall.rateControl(context.plan),
                                               retainFacts: ["machineSid", "imageState"])
         var problems: [String] = []
+        // Each clone must have its own SID too: Sysprep's specialize pass makes one per machine, so a shared SID
+        // means clones came up from a disk that was never generalized (or were copied after their first boot).
+        var bySid: [String: [String]] = [:]
+        for outcome in outcomes {
+            if let sid = outcome.envelope?.facts["machineSid"]?.stringValue { bySid[sid, default: []].append(outcome.instanceId) }
+        }
+        for (sid, ids) in bySid.sorted(by: { $0.key < $1.key }) where ids.count > 1 {
+            problems.append("\(ids.sorted().joined(separator: ", ")) share the machine SID \(sid): each clone needs its own (Sysprep's specialize pass did not run on them)")
+        }
         for outcome in outcomes {
             let facts = outcome.envelope?.facts
             if let source = state.sourceMachineSid, let sid = facts?["machineSid"]?.stringValue, sid == source {

@@ -65,7 +65,7 @@ public struct WorkflowRunner: Sendable {
             } catch {
                 try? context.checkpoint(state)
                 let interrupted = error is CancellationError
-                let message = interrupted ? "interrupted (Ctrl-C or cancellation); run again to resume" : "\(error)"
+                let message = interrupted ? "interrupted by Ctrl-C or SIGTERM; run the plan again to resume" : "\(error)"
                 try? ledger.stepFinished(runId: run.id, step: step.name.rawValue, status: "failed", error: message)
                 try? ledger.event(runId: run.id, level: "error", step: step.name.rawValue, message)
                 reporter.report(.stepFailed(step.name, message))
@@ -88,6 +88,11 @@ public struct WorkflowRunner: Sendable {
         let succeeded = Set(try ledger.steps(runId: run.id).filter { $0.status == "succeeded" }.map(\.name))
         if steps.allSatisfy({ succeeded.contains($0.name.rawValue) }) {
             try ledger.setRunStatus(run.id, "succeeded")
+        } else {
+            // Stopped where --until (or --from with a gap) said: nothing runs any more, so the run is not
+            // "running"; it is resumable like an interrupted one.
+            try ledger.setRunStatus(run.id, "interrupted")
+            try ledger.event(runId: run.id, "stopped after \(selected.last?.name.rawValue ?? "-") as asked (--until/--from); run the plan again to go on")
         }
         return state
     }

@@ -36,11 +36,23 @@ public struct StepContext: Sendable {
         try ledger.saveRunState(runId, json: try RunStateCoding.encode(state))
     }
 
-    /// Runs `body`, a wait on AWS (an image pending, an instance stopping, agents coming online), recorded in the
-    /// ledger with its start, end and outcome so the run report draws it as a wait. A ledger error never fails the wait.
+    public func progress(_ step: StepName, _ message: String) {
+        reporter.report(.progress(step, message))
+        try? ledger.event(runId: runId, step: step.rawValue, message)
+    }
+
+    /// Runs `body`, a wait of up to `limit` on AWS (an image pending, an instance stopping, agents coming online, a
+    /// guest command). The reporter is told what it waits for ("i-... to stop after Sysprep"), so the operator sees
+    /// the time against the limit instead of a frozen line. With a `kind`, the wait is also recorded in the ledger
+    /// with its target, start, end and outcome, so the run report draws it as a wait; a ledger error never fails it.
     @discardableResult
-    public func waiting<T>(_ step: StepName, _ kind: String, _ target: String, _ body: () async throws -> T) async throws -> T {
-        let seq = try? ledger.waitStarted(runId: runId, step: step.rawValue, kind: kind, target: target)
+    public func waiting<T>(_ step: StepName, _ kind: String? = nil, _ target: String = "", for what: String,
+                           limit: Duration?, _ body: () async throws -> T) async throws -> T {
+        reporter.report(.waitStarted(step, what, limit))
+        try? ledger.event(runId: runId, step: step.rawValue,
+                          "waiting for \(what)\(limit.map { " (at most \(WaitText.limit($0)))" } ?? "")")
+        defer { reporter.report(.waitEnded(step)) }
+        let seq = kind.flatMap { try? ledger.waitStarted(runId: runId, step: step.rawValue, kind: $0, target: target) }
         do {
             let value = try await body()
             if let seq { try? ledger.waitFinished(seq, outcome: "done") }
@@ -50,11 +62,6 @@ public struct StepContext: Sendable {
             if let seq { try? ledger.waitFinished(seq, outcome: timedOut ? "timeout" : "failed") }
             throw error
         }
-    }
-
-    public func progress(_ step: StepName, _ message: String) {
-        reporter.report(.progress(step, message))
-        try? ledger.event(runId: runId, step: step.rawValue, message)
     }
 }
 
@@ -80,6 +87,25 @@ public enum WorkflowEvent: Sendable {
     case dryRun(StepName, [String])
     case cleanupStarted(StepName)
     case cleanupFailed(StepName, String)
+    /// A wait began: what for, and the most it may take (nil: no limit of its own).
+    case waitStarted(StepName, String, Duration?)
+    case waitEnded(StepName)
+}
+
+/// Durations as operators read them in a wait line: "45m", "2h", "90s", "3m12s".
+public enum WaitText {
+    public static func limit(_ d: Duration) -> String {
+        let s = Int(d.components.seconds)
+        if s >= 3600, s % 3600 == 0 { return "\(s / 3600)h" }
+        if s >= 60, s % 60 == 0 { return "\(s / 60)m" }
+        return elapsed(d)
+    }
+
+    public static func elapsed(_ d: Duration) -> String {
+        let s = max(0, Int(d.components.seconds))
+        if s >= 3600 { return "\(s / 3600)h\(String(format: "%02d", (s % 3600) / 60))m\(String(format: "%02d", s % 60))s" }
+        return s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
+    }
 }
 
 public protocol WorkflowReporter: Sendable {

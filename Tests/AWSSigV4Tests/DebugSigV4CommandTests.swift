@@ -20,9 +20,11 @@ import Testing
         let command = try Self.command(["--sign-body", "--output", "json"])
         let output = try command.render(requestBytes: vector.requestBytes,
                                         environment: ["AWS_SECRET_ACCESS_KEY": Self.secret], now: Date())
-        #expect(output.hasSuffix("}\n") && output.filter { $0 == "\n" }.count == 1, "one JSON object on one line")
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: String])
-        #expect(Set(object.keys) == ["canonicalRequest", "stringToSign", "signature", "authorization"])
+        #expect(output.hasSuffix("}\n"), "one JSON document")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+        #expect(document["schemaVersion"] as? Int == 1 && document["ok"] as? Bool == true)
+        let object = document.compactMapValues { $0 as? String }
+        #expect(Set(object.keys) == ["command", "canonicalRequest", "stringToSign", "signature", "authorization"])
         #expect(object["canonicalRequest"] == vector.canonicalRequest)
         #expect(object["stringToSign"] == vector.stringToSign)
         #expect(object["signature"] == vector.signature)
@@ -56,7 +58,8 @@ import Testing
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         let output = try command.render(requestBytes: Array("GET / HTTP/1.1\nHost: h\n".utf8),
                                         environment: ["AWS_SECRET_ACCESS_KEY": "env-secret"], now: now)
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: String])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+            .compactMapValues { $0 as? String }
         let expected = SigV4.sign(try SigV4.parseRawHTTPRequest("GET / HTTP/1.1\nHost: h\n"),
                                   credentials: SigV4Credentials(accessKeyId: "AK", secretAccessKey: "flag-secret"),
                                   region: "r", service: "s", date: now, keyCache: SigningKeyCache())

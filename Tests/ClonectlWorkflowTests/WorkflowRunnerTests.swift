@@ -25,6 +25,8 @@ final class Recorder: WorkflowReporter, Sendable {
         case .dryRun(let s, let lines): text = "dry \(s.rawValue) \(lines.count)"
         case .cleanupStarted(let s): text = "cleanup \(s.rawValue)"
         case .cleanupFailed(let s, _): text = "cleanup-failed \(s.rawValue)"
+        case .waitStarted(let s, let what, _): text = "wait \(s.rawValue) \(what)"
+        case .waitEnded(let s): text = "wait-end \(s.rawValue)"
         }
         events.withLock { $0.append(text) }
     }
@@ -123,7 +125,8 @@ func fixture(failing: StepName? = nil, failures: Int = 1) throws -> (WorkflowRun
         options.until = .imageSource
         try await runner.execute(run: run, plan: plan, options: options)
         #expect(journal.all == ["run preflight", "run prep", "run stop-source", "run image-source"])
-        #expect(try ledger.run(id: run.id).status == "running", "a partial run is not finished")
+        #expect(try ledger.run(id: run.id).status == "interrupted", "a partial run is not finished, and nothing runs (D10)")
+        #expect(try ledger.events(runId: run.id).contains { $0.message.contains("stopped after image-source") })
 
         options = .init()
         options.from = .prep

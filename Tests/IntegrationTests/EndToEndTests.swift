@@ -49,8 +49,10 @@ import TestSupport
         }
     }
 
-    static func world() throws -> World {
-        let local = try LocalAWS.startPrivate(config: fast)
+    /// A plan, ledger and environment of their own, on a private local AWS (or on `shared`, for suites whose cases
+    /// run one after another on one local AWS).
+    static func world(on shared: LocalAWS? = nil) throws -> World {
+        let local = try shared ?? LocalAWS.startPrivate(config: fast)
         guard let sg = local.securityGroupId, let profile = local.instanceProfile else {
             throw LocalAWSError.missing("the local AWS has no simulator (securityGroupId/instanceProfile missing)")
         }
@@ -76,9 +78,11 @@ import TestSupport
                    "AWS_SECRET_ACCESS_KEY": local.secretAccessKey, "AWS_REGION": local.region,
                    "AWS_ENDPOINT_URL": local.endpoint, "AWS_EC2_METADATA_DISABLED": "true",
                    "CLONECTL_POLL_SECONDS": "0.1",
+                   // A call that acts may land until its attempt times out: keep that window short here.
+                   "CLONECTL_HTTP_TIMEOUT_SECONDS": "15",
                    "CLONECTL_PAYLOADS": TestEnvironment.repoRoot.appendingPathComponent("ps-scripts").path]
         return World(local: local, dir: dir, plan: plan, ledger: dir.appendingPathComponent("ledger.sqlite").path, env: env,
-                     aws: try MotoClients(local: local))
+                     aws: try MotoClients(maxAttempts: 5, local: local))
     }
 
     /// GET on the simulator's control API.
@@ -99,7 +103,8 @@ import TestSupport
         let w = try Self.world()
         let r = try w.run(["run", w.plan.path, "--output", "json"])
         #expect(r.status == 0, "stdout: \(r.stdout)\nstderr: \(r.stderr)")
-        let summary = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.split(separator: "\n").last.map(String.init)?.utf8 ?? "".utf8)) as? [String: Any])
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any],
+                                   "stdout is one JSON document: \(r.stdout)")
         #expect(summary["status"] as? String == "succeeded")
         let clones = try #require(summary["clones"] as? [String: String])
         #expect(clones.count == 2)
@@ -118,7 +123,7 @@ import TestSupport
         let again = try w.run(["step", "verify", "--instance", clone, "--param", "ExpectedHostName=APP02"])
         #expect(again.status == 0, "stderr: \(again.stderr)")
         let history = try w.run(["history", "--instance", clone, "--output", "json"])
-        let rows = try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [[String: Any]] ?? []
+        let rows = (try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [String: Any])?["history"] as? [[String: Any]] ?? []
         #expect(rows.filter { ($0["payload"] as? String)?.hasPrefix("verify@") == true }.count == 2)
         #expect(rows.allSatisfy { $0["verdict"] as? String == "verified" })
 

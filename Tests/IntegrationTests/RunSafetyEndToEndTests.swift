@@ -151,7 +151,7 @@ import TestSupport
 
         let rest = try w.run(["run", w.plan.path, "--output", "json"])
         #expect(rest.status == 0, "stderr: \(rest.stderr)")
-        let summary = try #require(try JSONSerialization.jsonObject(with: Data((rest.stdout.split(separator: "\n").last.map(String.init) ?? "").utf8)) as? [String: Any])
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(rest.stdout.utf8)) as? [String: Any], "one JSON document: \(rest.stdout)")
         #expect(summary["status"] as? String == "succeeded")
         let clone = try #require((summary["clones"] as? [String: String])?["done-a"])
         // The work copy had the aids, so the clone restores exactly what the source had.

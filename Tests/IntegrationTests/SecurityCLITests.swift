@@ -113,6 +113,15 @@ import TestSupport
         #expect(r.stderr.contains("warning: ~/.aws/config line 3"), "\(r.stderr)")
     }
 
+    @Test func devNullConfigIsNoConfigAndOtherDevicesAreClearErrors() throws {
+        let d = try dir()
+        let args = ["debug", "aws-smoke", "--instance", "i-0123456789abcdef0", "--yes"]
+        let none = try CLIRun.run(args, environment: env(d, ["AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"]))
+        #expect(none.status != 0 && none.stderr.contains("no region"), "read as no file, as the AWS CLI does: \(none.stderr)")
+        let zero = try CLIRun.run(args, environment: env(d, ["AWS_CONFIG_FILE": "/dev/zero"]))
+        #expect(zero.status != 0 && zero.stderr.contains("not a regular file"), "\(zero.stderr)")
+    }
+
     @Test func payloadsWritableByOthersAreRefused() throws {
         let d = try dir()
         let payloads = d.appendingPathComponent("ps-scripts")

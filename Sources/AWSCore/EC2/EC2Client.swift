@@ -38,23 +38,31 @@ public struct EC2Client: Sendable {
         }
     }
 
+    /// The calls that act are sent once (`CallSafety.actsOnce`); after a lost answer or a 5xx, EC2 is asked whether
+    /// the change happened before the call goes out again (EC2Client+ActOnce.swift).
     public func stopInstances(_ ids: [String], force: Bool = false) async throws -> [InstanceStateChange] {
         var p = params("StopInstances")
         p.addList("InstanceId", ids)
         if force { p.add("Force", true) }
-        return try await stateChanges(p)
+        return try await ActOnce.run { try await stateChanges(p) } confirm: {
+            try await reached(ids, ["stopping", "stopped"])
+        }
     }
 
     public func startInstances(_ ids: [String]) async throws -> [InstanceStateChange] {
         var p = params("StartInstances")
         p.addList("InstanceId", ids)
-        return try await stateChanges(p)
+        return try await ActOnce.run { try await stateChanges(p) } confirm: {
+            try await reached(ids, ["pending", "running"])
+        }
     }
 
     public func terminateInstances(_ ids: [String]) async throws -> [InstanceStateChange] {
         var p = params("TerminateInstances")
         p.addList("InstanceId", ids)
-        return try await stateChanges(p)
+        return try await ActOnce.run { try await stateChanges(p) } confirm: {
+            try await reached(ids, ["shutting-down", "terminated"])
+        }
     }
 
     /// CreateImage has no client token: callers must look for their image (by tag) before calling this twice.
@@ -66,9 +74,9 @@ public struct EC2Client: Sendable {
         p.add("Description", description)
         if noReboot { p.add("NoReboot", true) }
         Self.addTagSpecifications(tagSpecifications, to: &p)
-        // No client token: a lost answer must not lead to a second AMI, so transport failures are not retried here.
+        // No client token: a lost answer must not lead to a second AMI, so only a refusal is retried here.
         let root = try await QueryProtocol.call(client: client, parameters: p, eventualConsistency: Self.eventualConsistency,
-                                                idempotent: false)
+                                                safety: .actsOnce)
         return try QueryProtocol.read(client, "CreateImage") {
             guard let id = root.string("imageId") else { throw MissingField("imageId", in: "CreateImage answer") }
             return id
@@ -87,7 +95,9 @@ public struct EC2Client: Sendable {
     }
 
     public func runInstances(_ input: RunInstancesInput) async throws -> EC2Reservation {
-        let root = try await QueryProtocol.call(client: client, parameters: try Self.runInstancesParameters(input))
+        // With a ClientToken a repeat returns the first launch's instances; without one it would launch again.
+        let root = try await QueryProtocol.call(client: client, parameters: try Self.runInstancesParameters(input),
+                                                safety: input.clientToken == nil ? .actsOnce : .idempotentByToken)
         return try QueryProtocol.read(client, "RunInstances") { try EC2Reservation(xml: root) }
     }
 
@@ -127,19 +137,32 @@ public struct EC2Client: Sendable {
         var p = params("CreateTags")
         p.addList("ResourceId", resourceIds)
         p.addStructList("Tag", tags) { s, t in s.add("Key", t.key); s.add("Value", t.value) }
-        _ = try await QueryProtocol.call(client: client, parameters: p, eventualConsistency: Self.eventualConsistency)
+        try await ActOnce.run {
+            _ = try await QueryProtocol.call(client: client, parameters: p, eventualConsistency: Self.eventualConsistency,
+                                             safety: .actsOnce)
+        } confirm: {
+            try await tagged(resourceIds, tags) ? () : nil
+        }
     }
 
     public func deregisterImage(_ imageId: String) async throws {
         var p = params("DeregisterImage")
         p.add("ImageId", imageId)
-        _ = try await QueryProtocol.call(client: client, parameters: p)
+        try await ActOnce.run {
+            _ = try await QueryProtocol.call(client: client, parameters: p, safety: .actsOnce)
+        } confirm: {
+            try await imageGone(imageId) ? () : nil
+        }
     }
 
     public func deleteSnapshot(_ snapshotId: String) async throws {
         var p = params("DeleteSnapshot")
         p.add("SnapshotId", snapshotId)
-        _ = try await QueryProtocol.call(client: client, parameters: p)
+        try await ActOnce.run {
+            _ = try await QueryProtocol.call(client: client, parameters: p, safety: .actsOnce)
+        } confirm: {
+            try await snapshotGone(snapshotId) ? () : nil
+        }
     }
 
     // MARK: - Encoding helpers
@@ -161,7 +184,8 @@ public struct EC2Client: Sendable {
 
     private func stateChanges(_ p: QueryParameters) async throws -> [InstanceStateChange] {
         let action = p.pairs[0].1
-        let root = try await QueryProtocol.call(client: client, parameters: p, eventualConsistency: Self.eventualConsistency)
+        let root = try await QueryProtocol.call(client: client, parameters: p, eventualConsistency: Self.eventualConsistency,
+                                                safety: .actsOnce)
         return try QueryProtocol.read(client, action) { try root.items("instancesSet").map(InstanceStateChange.init(xml:)) }
     }
 }

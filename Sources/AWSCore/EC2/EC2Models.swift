@@ -81,6 +81,11 @@ public struct InstanceStateChange: Sendable, Equatable {
     public var instanceId: String
     public var currentState: String
     public var previousState: String
+    public init(instanceId: String, currentState: String, previousState: String) {
+        self.instanceId = instanceId
+        self.currentState = currentState
+        self.previousState = previousState
+    }
     init(xml: XMLNode) throws {
         guard let id = xml.string("instanceId") else { throw MissingField("instanceId", in: "instance state change") }
         instanceId = id

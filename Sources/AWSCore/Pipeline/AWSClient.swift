@@ -86,17 +86,21 @@ public final class AWSClient: Sendable {
     }
 
     /// Sends one operation and returns its 2xx response, retrying what the retry strategy says is retryable.
-    /// `eventualConsistency` names error codes that mean "not visible yet" for this call. `idempotent: false` for
-    /// calls that create something without a client token: a lost answer is then surfaced, not retried.
+    /// `eventualConsistency` names error codes that mean "not visible yet" for this call. `safety` says whether the
+    /// call may be repeated (see `CallSafety`): an `.actsOnce` call goes out on a fresh connection and is repeated only
+    /// after a failure that proves it was not carried out; any other failure surfaces with `outcomeUnknown` set.
+    /// `beforeAttempt` runs before each attempt is sent (a caller records that a call that acts may now be in flight).
     public func perform(operation: String, body: [UInt8], headers: [HTTPHeader],
-                        eventualConsistency: Set<String> = [], idempotent: Bool = true) async throws -> HTTPResponse {
-        try await retry.run(
+                        eventualConsistency: Set<String> = [], safety: CallSafety = .idempotent,
+                        beforeAttempt: (@Sendable (Int) async throws -> Void)? = nil) async throws -> HTTPResponse {
+        var attemptOptions = options.attempt
+        attemptOptions.sendOnce = safety.sendOnce
+        let limits = attemptOptions
+        return try await retry.run(
             partition: service.id, operation: operation, eventualConsistencyCodes: eventualConsistency,
             describe: { error in
                 guard let error = error as? AWSError else { return nil }
-                // A call without a client token whose request may have arrived (the answer was lost) is not
-                // repeated blindly: the caller checks what happened first (CreateImage would make a second AMI).
-                if !idempotent, error.kind == .transport, error.transportKind.map(Self.mayHaveArrived) ?? true { return nil }
+                if safety == .actsOnce, !CallSafety.provesNotCarriedOut(error) { return nil }
                 return error.attemptFailure
             },
             onRetry: { event in
@@ -105,25 +109,21 @@ public final class AWSClient: Sendable {
             },
             { attempt in
                 do {
-                    return try await send(operation: operation, body: body, headers: headers, attempt: attempt)
+                    try await beforeAttempt?(attempt)
+                    return try await send(operation: operation, body: body, headers: headers, attempt: attempt,
+                                          limits: limits)
                 } catch var error as AWSError {
                     error.attempts = attempt
+                    if safety == .actsOnce, CallSafety.leavesOutcomeUnknown(error) { error.outcomeUnknown = true }
                     throw error
                 }
             })
     }
 
-    /// Transport failures after which the service may have acted on the request.
-    static func mayHaveArrived(_ kind: HTTPTransportError.Kind) -> Bool {
-        switch kind {
-        case .resolve, .connect, .tls, .invalidRequest, .cancelled: return false
-        case .timeout, .emptyReply, .sendReceive, .responseTooLarge, .other: return true
-        }
-    }
-
     /// One attempt: fresh credentials, a fresh signature, one exchange. A 2xx answer is returned; anything else
     /// is thrown as an `AWSError` for the retry strategy to judge.
-    private func send(operation: String, body: [UInt8], headers: [HTTPHeader], attempt: Int) async throws -> HTTPResponse {
+    private func send(operation: String, body: [UInt8], headers: [HTTPHeader], attempt: Int,
+                      limits: HTTPRequestOptions) async throws -> HTTPResponse {
         try Task.checkCancellation()
         var skewCorrected = false
         while true {
@@ -134,7 +134,7 @@ public final class AWSClient: Sendable {
             let started = ContinuousClock.now
             let response: HTTPResponse
             do {
-                response = try await transport.execute(request, options: options.attempt)
+                response = try await transport.execute(request, options: limits)
             } catch let transportError as HTTPTransportError {
                 if transportError.kind == .cancelled, Task.isCancelled { throw CancellationError() }
                 emit(.failed, operation, attempt, code: "Transport.\(transportError.kind.rawValue)")

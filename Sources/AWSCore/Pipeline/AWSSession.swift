@@ -15,7 +15,10 @@ public final class AWSSession: Sendable {
     public let ssm: SSMClient
     public let sts: STSClient
 
-    public init(settings: AWSSettings, observer: (@Sendable (AWSCallEvent) -> Void)? = nil) throws {
+    /// `attemptTimeout`: the limit of one HTTP attempt (default 60 s). It also bounds how long a call that acts
+    /// may still land after it went out, which a resume waits out before it repeats such a call.
+    public init(settings: AWSSettings, observer: (@Sendable (AWSCallEvent) -> Void)? = nil,
+                attemptTimeout: Duration? = nil) throws {
         self.settings = settings
         let network = settings.network
         transport = try CurlTransport(configuration: CurlTransportConfiguration(
@@ -31,6 +34,7 @@ public final class AWSSession: Sendable {
         let options = {
             var o = AWSClient.Options()
             o.observer = observer
+            if let attemptTimeout { o.attempt.timeout = attemptTimeout }
             return o
         }()
         let region = settings.region.name

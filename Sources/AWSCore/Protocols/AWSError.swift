@@ -35,6 +35,10 @@ public struct AWSError: Error, Sendable, CustomStringConvertible {
     var retryAfter: Duration?
     /// For `.transport`: the transport's classification.
     public var transportKind: HTTPTransportError.Kind?
+    /// A call that acts (`CallSafety.actsOnce`) failed in a way that does not tell whether the service carried it
+    /// out: the answer was lost after the request went out, or a 5xx came back. The caller must look before it
+    /// sends the call again.
+    public var outcomeUnknown = false
 
     public init(kind: Kind, code: String, message: String, requestId: String? = nil, httpStatus: Int? = nil,
                 service: String, operation: String, transportKind: HTTPTransportError.Kind? = nil) {
@@ -53,6 +57,7 @@ public struct AWSError: Error, Sendable, CustomStringConvertible {
         if let httpStatus { details.append("HTTP \(httpStatus)") }
         if let requestId { details.append("request id \(requestId)") }
         if attempts > 1 { details.append("after \(attempts) attempts") }
+        if outcomeUnknown { details.append("it may have been carried out") }
         let suffix = details.isEmpty ? "" : " (\(details.joined(separator: ", ")))"
         return "\(service) \(operation) failed: \(code): \(message)\(suffix)\(hint.map { "\n  hint: \($0)" } ?? "")"
     }

@@ -17,7 +17,8 @@ public enum JSONProtocol {
     }
 
     static func call<I: Encodable, O: Decodable>(client: AWSClient, targetPrefix: String, operation: String, input: I,
-                                                 eventualConsistency: Set<String>) async throws -> O {
+                                                 eventualConsistency: Set<String>, safety: CallSafety = .idempotent,
+                                                 beforeAttempt: (@Sendable (Int) async throws -> Void)? = nil) async throws -> O {
         let body: [UInt8]
         do {
             body = try encode(input)
@@ -27,7 +28,7 @@ public enum JSONProtocol {
         }
         let response = try await client.perform(
             operation: operation, body: body, headers: headers(targetPrefix: targetPrefix, operation: operation),
-            eventualConsistency: eventualConsistency)
+            eventualConsistency: eventualConsistency, safety: safety, beforeAttempt: beforeAttempt)
         return try decode(O.self, from: response, service: client.service.id, operation: operation)
     }
 

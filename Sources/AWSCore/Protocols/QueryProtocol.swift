@@ -6,12 +6,12 @@ public enum QueryProtocol {
 
     /// Sends `parameters` and returns the answer's root element (`<DescribeInstancesResponse>` ...).
     static func call(client: AWSClient, parameters: QueryParameters,
-                     eventualConsistency: Set<String> = [], idempotent: Bool = true) async throws -> XMLNode {
+                     eventualConsistency: Set<String> = [], safety: CallSafety = .idempotent) async throws -> XMLNode {
         let operation = parameters.pairs.first?.1 ?? "?"
         let response = try await client.perform(
             operation: operation, body: Array(parameters.encoded.utf8),
             headers: [HTTPHeader("Content-Type", contentType)], eventualConsistency: eventualConsistency,
-            idempotent: idempotent)
+            safety: safety)
         do {
             return try XMLNode.parse(response.body)
         } catch {

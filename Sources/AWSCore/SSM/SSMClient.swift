@@ -9,7 +9,11 @@ public struct SSMClient: Sendable {
     /// Run Command's documented limit on `InstanceIds` per call.
     public static let maxInstancesPerCommand = 50
 
-    public func sendCommand(_ input: SendCommandInput) async throws -> SSMCommand {
+    /// Sent once (Run Command has no client token): a failure that leaves the outcome unknown surfaces with
+    /// `outcomeUnknown`, and the caller looks for the command (`findCommand`) before it sends again.
+    /// `beforeAttempt` runs before each attempt goes out (the caller notes that the command may now land).
+    public func sendCommand(_ input: SendCommandInput,
+                            beforeAttempt: (@Sendable (Int) async throws -> Void)? = nil) async throws -> SSMCommand {
         guard !input.instanceIds.isEmpty, input.instanceIds.count <= Self.maxInstancesPerCommand else {
             throw invalid("SendCommand", "InstanceIds must hold 1 to \(Self.maxInstancesPerCommand) ids, got \(input.instanceIds.count)")
         }
@@ -19,8 +23,29 @@ public struct SSMClient: Sendable {
         if let c = input.comment, c.count > 100 {
             throw invalid("SendCommand", "Comment must be at most 100 characters, got \(c.count)")
         }
-        let out: SendCommandOutput = try await call("SendCommand", input)
+        let out: SendCommandOutput = try await call("SendCommand", input, safety: .actsOnce, beforeAttempt: beforeAttempt)
         return out.command
+    }
+
+    /// The command sent to `instanceId` since `invokedAfter` whose Comment holds `marker` and whose parameters
+    /// hold `nonce`, if Run Command has one: ListCommands by instance with an InvokedAfter filter, every page.
+    public func findCommand(instanceId: String, invokedAfter: Date, marker: String, nonce: String) async throws -> SSMCommand? {
+        let after = CommandFilter(key: "InvokedAfter", value: Self.filterTimestamp(invokedAfter))
+        let all = try await Paginator.collect { token in
+            let page = try await listCommands(instanceId: instanceId, filters: [after], maxResults: 50, nextToken: token)
+            return (page.commands, page.nextToken)
+        }
+        return all.first { command in
+            (command.comment ?? "").contains(marker)
+                && (command.parameters?["commands"] ?? []).contains { $0.contains(nonce) }
+        }
+    }
+
+    /// `2021-07-07T00:00:00Z`, the form the API reference gives for InvokedAfter / InvokedBefore.
+    public static func filterTimestamp(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: date)
     }
 
     /// Right after SendCommand this may answer InvocationDoesNotExist for a while: that is retried as eventual consistency.
@@ -93,10 +118,11 @@ public struct SSMClient: Sendable {
 
     private struct Empty: Decodable {}
 
-    private func call<I: Encodable, O: Decodable>(_ operation: String, _ input: I,
-                                                  eventualConsistency: Set<String> = []) async throws -> O {
+    private func call<I: Encodable, O: Decodable>(_ operation: String, _ input: I, eventualConsistency: Set<String> = [],
+                                                  safety: CallSafety = .idempotent,
+                                                  beforeAttempt: (@Sendable (Int) async throws -> Void)? = nil) async throws -> O {
         try await JSONProtocol.call(client: client, targetPrefix: "AmazonSSM", operation: operation, input: input,
-                                    eventualConsistency: eventualConsistency)
+                                    eventualConsistency: eventualConsistency, safety: safety, beforeAttempt: beforeAttempt)
     }
 
     private func invalid(_ operation: String, _ message: String) -> AWSError {

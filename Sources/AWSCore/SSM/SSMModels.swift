@@ -48,8 +48,11 @@ public struct SSMCommand: Decodable, Sendable, Equatable {
     public var deliveryTimedOutCount: Int?
     public var maxConcurrency: String?
     public var maxErrors: String?
+    /// The parameters as sent (ListCommands returns them): a lost SendCommand is recognised by its nonce here.
+    public var parameters: [String: [String]]?
 
     enum CodingKeys: String, CodingKey {
+        case parameters = "Parameters"
         case commandId = "CommandId", documentName = "DocumentName", status = "Status", statusDetails = "StatusDetails"
         case instanceIds = "InstanceIds", comment = "Comment", requestedDateTime = "RequestedDateTime"
         case targetCount = "TargetCount", completedCount = "CompletedCount", errorCount = "ErrorCount"
