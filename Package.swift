@@ -42,7 +42,7 @@ let package = Package(
         // Wire protocols (JSON 1.1, EC2 Query, XML), errors, the request pipeline, EC2/SSM/STS clients, waiters.
         .target(name: "AWSCore", dependencies: ["AWSSigV4", "AWSHTTP", "AWSCredentials", "AWSRetry", "ClonectlCrypto"]),
         // The agent side as the controller sees it: payload manifest, loader builder, result envelope verifier.
-        .target(name: "ClonectlAgent", dependencies: ["ClonectlCrypto", "CZlib"]),
+        .target(name: "ClonectlAgent", dependencies: ["ClonectlCrypto", "CZlib", "ClonectlPlan"]),
         // The plan file: YAML read with line numbers, validated before any AWS call.
         .target(name: "ClonectlPlan", dependencies: [.product(name: "Yams", package: "Yams")]),
         // The durable run ledger: SQLite (WAL, 0600), migrations, runs, steps, commands, invocations, resources, locks.

@@ -1,3 +1,4 @@
+import ClonectlPlan
 import Foundation
 
 /// Checks parameters against a payload's `param()` block before anything is sent, as PowerShell's binder would on
@@ -35,7 +36,7 @@ public enum ParameterCheck {
         let names = declared.map(\.name)
         for (key, value) in given {
             guard let p = declared.first(where: { $0.name.lowercased() == key.lowercased() }) else {
-                let hint = closest(key, in: names).map { "did you mean \($0)? " } ?? ""
+                let hint = Suggest.closest(key, in: names).map { "did you mean \($0)? " } ?? ""
                 out.append("\(payload) has no parameter '\(key)'; \(hint)"
                            + (names.isEmpty ? "it takes none" : "it takes \(names.joined(separator: ", "))"))
                 continue
@@ -120,7 +121,7 @@ public enum ParameterCheck {
         } else if lower.hasPrefix("validateset(") {
             let allowed = quoted(in: attribute)
             if !allowed.isEmpty, !allowed.contains(where: { $0.lowercased() == text.lowercased() }) {
-                let hint = closest(text, in: allowed).map { "did you mean \($0)? " } ?? ""
+                let hint = Suggest.closest(text, in: allowed).map { "did you mean \($0)? " } ?? ""
                 return "\(name) '\(excerpt(text))' is not one of \(allowed.joined(separator: ", ")); \(hint)".trimmingCharacters(in: .whitespaces)
             }
         } else if lower.hasPrefix("validaterange(") {
@@ -170,28 +171,6 @@ public enum ParameterCheck {
     }
 
     static func excerpt(_ s: String) -> String { s.count > 40 ? String(s.prefix(40)) + "..." : s }
-
-    /// The nearest name by edit distance (case ignored), when it is near enough to be a typo.
-    static func closest(_ word: String, in candidates: [String]) -> String? {
-        let scored = candidates.map { ($0, distance(word.lowercased(), $0.lowercased())) }
-        guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, word.count / 3) else { return nil }
-        return best.0
-    }
-
-    static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        guard !a.isEmpty else { return b.count }
-        guard !b.isEmpty else { return a.count }
-        var previous = Array(0...b.count)
-        for i in 1...a.count {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[b.count]
-    }
 }
 
 extension ParameterCheck {

@@ -148,24 +148,29 @@ final class YAMLReader {
     }
 }
 
-/// "Did you mean": the allowed word nearest to a typo, by edit distance.
-enum Suggest {
-    static func closest(_ word: String, in candidates: [String]) -> String? {
+/// "Did you mean": the allowed word nearest to a typo, by edit distance (case ignored). One helper for plan keys,
+/// time-zone ids and payload parameters (ClonectlAgent's ParameterCheck).
+public enum Suggest {
+    /// The nearest candidate, when it is near enough to be a typo.
+    public static func closest(_ word: String, in candidates: [String]) -> String? {
         let scored = candidates.map { ($0, distance(word.lowercased(), $0.lowercased())) }
         guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, word.count / 3) else { return nil }
         return best.0
     }
 
-    static func distance(_ a: String, _ b: String) -> Int {
+    /// Levenshtein distance over Characters.
+    public static func distance(_ a: String, _ b: String) -> Int {
         let a = Array(a), b = Array(b)
+        guard !a.isEmpty else { return b.count }
+        guard !b.isEmpty else { return a.count }
         var previous = Array(0...b.count)
-        for i in 1...max(a.count, 1) where !a.isEmpty {
+        for i in 1...a.count {
             var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...max(b.count, 1) where !b.isEmpty {
+            for j in 1...b.count {
                 current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
             }
             previous = current
         }
-        return a.isEmpty ? b.count : previous[b.count]
+        return previous[b.count]
     }
 }
