@@ -32,7 +32,9 @@ final class ConsoleReporter: WorkflowReporter, @unchecked Sendable {
     private var wait: Wait?
     private var dirty = false
     private var lastDraw = ContinuousClock.now - .seconds(10)
-    private var lastSecond = -1
+    /// The whole seconds last drawn: the step's clock and the wait's (they start a few milliseconds apart, so each
+    /// turns over at its own moment and either one turning over redraws).
+    private var lastSecond = (-1, -1)
     private var timer: DispatchSourceTimer?
     private(set) var dryRun: [(StepName, [String])] = []
     /// Where progress text goes: standard error (tests give their own).
@@ -147,8 +149,7 @@ final class ConsoleReporter: WorkflowReporter, @unchecked Sendable {
         lock.withLock {
             guard let step = current else { return }
             if live {
-                let second = Int((ContinuousClock.now - (started[step] ?? .now)).components.seconds)
-                if dirty || second != lastSecond { draw() }
+                if dirty || seconds(step) != lastSecond { draw() }
             } else if var w = wait, ContinuousClock.now - w.lastBeat >= heartbeat {
                 w.lastBeat = .now
                 wait = w
@@ -161,23 +162,30 @@ final class ConsoleReporter: WorkflowReporter, @unchecked Sendable {
     /// not be redrawn).
     private func draw() {
         guard let step = current else { return }
-        let elapsed = ContinuousClock.now - (started[step] ?? .now)
+        // One reading of the clock for the whole line, so what is drawn is what `lastSecond` remembers.
+        let now = ContinuousClock.now
+        let elapsed = now - (started[step] ?? now)
         var body = "[\(step.rawValue)] \(WaitText.elapsed(elapsed)) "
         if let w = wait {
-            body += "waiting for \(w.what): \(waitClock(w))"
+            body += "waiting for \(w.what): \(waitClock(w, now))"
             if !text.isEmpty, text != "started" { body += " · " + text }
         } else {
             body += text
         }
         let width = max(20, Console.columns(.err) - 1)
         sink("\r\u{1B}[2K" + String(body.prefix(width)))
-        lastDraw = .now
-        lastSecond = Int(elapsed.components.seconds)
+        lastDraw = now
+        lastSecond = seconds(step, now)
         dirty = false
     }
 
-    private func waitClock(_ w: Wait) -> String {
-        WaitText.elapsed(ContinuousClock.now - w.since) + (w.limit.map { " of \(WaitText.limit($0))" } ?? "")
+    private func seconds(_ step: StepName, _ now: ContinuousClock.Instant = .now) -> (Int, Int) {
+        (Int((now - (started[step] ?? now)).components.seconds),
+         wait.map { Int((now - $0.since).components.seconds) } ?? -1)
+    }
+
+    private func waitClock(_ w: Wait, _ now: ContinuousClock.Instant = .now) -> String {
+        WaitText.elapsed(now - w.since) + (w.limit.map { " of \(WaitText.limit($0))" } ?? "")
     }
 
     /// A line that stays: the end of a step (it carries its own time), a failure, a cleanup.
