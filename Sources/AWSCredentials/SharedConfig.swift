@@ -17,6 +17,8 @@ public struct SharedConfig: Sendable {
     /// Things that parse but are probably not what the user meant (a `#` comment after a value, both `[default]` and
     /// `[profile default]`): printed to standard error by the CLI, never fatal.
     public internal(set) var warnings: [String] = []
+    /// Nested blocks of each `[profile name]` (`s3 =` with indented settings): profile -> block -> settings.
+    public internal(set) var profileSubsections: [String: [String: [String: String]]] = [:]
 
     public init(configLabel: String = "config", credentialsLabel: String = "credentials",
                 configProfiles: [String: [String: String]] = [:], credentialsProfiles: [String: [String: String]] = [:],
@@ -41,6 +43,7 @@ public struct SharedConfig: Sendable {
 
         var configProfiles: [String: [String: String]] = [:]
         var services: [String: [String: [String: String]]] = [:]
+        var profileSubsections: [String: [String: [String: String]]] = [:]
         var ignored: Set<String> = []
         var warnings: [String] = []
         if let text = try readIfPresent(configPath, label: configLabel) {
@@ -57,12 +60,15 @@ public struct SharedConfig: Sendable {
                         warnings.append("\(configLabel) has both [default] and [profile default]; as in the AWS CLI, "
                             + "\(form) (line \(section.line)) replaces \(earlier) whole: keep only one of them")
                         configProfiles["default"] = section.values
+                        profileSubsections["default"] = section.subsections
                     } else {
                         configProfiles["default", default: [:]].merge(section.values) { _, new in new }
+                        profileSubsections["default", default: [:]].merge(section.subsections) { _, new in new }
                     }
                     defaultHeader = form
                 } else if let name = profileName {
                     configProfiles[name, default: [:]].merge(section.values) { _, new in new }
+                    profileSubsections[name, default: [:]].merge(section.subsections) { _, new in new }
                 } else if let name = suffix(of: header, after: "services") {
                     services[name, default: [:]].merge(section.subsections) { _, new in new }
                 } else if suffix(of: header, after: "sso-session") == nil {
@@ -82,6 +88,7 @@ public struct SharedConfig: Sendable {
                                   configProfiles: configProfiles, credentialsProfiles: credentialsProfiles,
                                   services: services, ignoredConfigSections: ignored)
         config.warnings = warnings
+        config.profileSubsections = profileSubsections
         return config
     }
 
@@ -114,6 +121,11 @@ public struct SharedConfig: Sendable {
                 + "pick another with --profile or AWS_PROFILE, or create it with 'aws configure --profile \(name)'")
         }
         return profile(name)
+    }
+
+    /// A nested block of a profile in the config file (`s3 =` then indented `addressing_style = path`).
+    public func profileSettings(_ profile: ConfigProfile, block: String) -> [String: String] {
+        profileSubsections[profile.name]?[block] ?? [:]
     }
 
     /// The nested settings for one service in the `[services name]` section a profile points to with `services =`.

@@ -93,6 +93,51 @@ public final class AWSClient: Sendable {
     public func perform(operation: String, body: [UInt8], headers: [HTTPHeader],
                         eventualConsistency: Set<String> = [], safety: CallSafety = .idempotent,
                         beforeAttempt: (@Sendable (Int) async throws -> Void)? = nil) async throws -> HTTPResponse {
+        try await perform(operation: operation, request: RequestShape(endpoint: endpoint, body: body, headers: headers),
+                          eventualConsistency: eventualConsistency, safety: safety, beforeAttempt: beforeAttempt)
+    }
+
+    /// What one operation sends when it is not a POST to the client's endpoint (S3: GET/HEAD/PUT to a host and
+    /// path that depend on the bucket and key, signed with S3's rules).
+    public struct RequestShape: Sendable {
+        public var method: String
+        /// The scheme, host and port; the path below is appended to it.
+        public var base: AWSEndpoint
+        /// The path as on the wire (already percent-encoded).
+        public var path: String
+        /// The raw query, without `?`.
+        public var query: String
+        public var headers: [HTTPHeader]
+        public var body: [UInt8]
+        public var signing: SigV4Options
+
+        public init(method: String = "POST", base: AWSEndpoint, path: String, query: String = "",
+                    headers: [HTTPHeader] = [], body: [UInt8] = [], signing: SigV4Options = SigV4Options()) {
+            self.method = method
+            self.base = base
+            self.path = path
+            self.query = query
+            self.headers = headers
+            self.body = body
+            self.signing = signing
+        }
+
+        /// The query protocols' shape: POST to the endpoint's own path.
+        init(endpoint: AWSEndpoint, body: [UInt8], headers: [HTTPHeader]) {
+            self.init(base: endpoint, path: endpoint.path, headers: headers, body: body)
+        }
+
+        /// The URL curl is given: the endpoint's scheme and host, this path and query.
+        var url: String {
+            let scheme = base.url.hasPrefix("https://") ? "https" : "http"
+            return "\(scheme)://\(base.hostHeader)\(path)" + (query.isEmpty ? "" : "?" + query)
+        }
+    }
+
+    /// Sends one operation of any shape; see `perform(operation:body:headers:...)` for the retry rules.
+    public func perform(operation: String, request shape: RequestShape,
+                        eventualConsistency: Set<String> = [], safety: CallSafety = .idempotent,
+                        beforeAttempt: (@Sendable (Int) async throws -> Void)? = nil) async throws -> HTTPResponse {
         var attemptOptions = options.attempt
         attemptOptions.sendOnce = safety.sendOnce
         let limits = attemptOptions
@@ -110,8 +155,7 @@ public final class AWSClient: Sendable {
             { attempt in
                 do {
                     try await beforeAttempt?(attempt)
-                    return try await send(operation: operation, body: body, headers: headers, attempt: attempt,
-                                          limits: limits)
+                    return try await send(operation: operation, shape: shape, attempt: attempt, limits: limits)
                 } catch var error as AWSError {
                     error.attempts = attempt
                     if safety == .actsOnce, CallSafety.leavesOutcomeUnknown(error) { error.outcomeUnknown = true }
@@ -122,14 +166,13 @@ public final class AWSClient: Sendable {
 
     /// One attempt: fresh credentials, a fresh signature, one exchange. A 2xx answer is returned; anything else
     /// is thrown as an `AWSError` for the retry strategy to judge.
-    private func send(operation: String, body: [UInt8], headers: [HTTPHeader], attempt: Int,
+    private func send(operation: String, shape: RequestShape, attempt: Int,
                       limits: HTTPRequestOptions) async throws -> HTTPResponse {
         try Task.checkCancellation()
         var skewCorrected = false
         while true {
             let creds: AWSCredentials? = options.unsigned ? nil : try await credentials.credentials()
-            let request = creds.map { sign(body: body, headers: headers, credentials: $0) }
-                ?? unsignedRequest(body: body, headers: headers)
+            let request = creds.map { sign(shape, credentials: $0) } ?? unsignedRequest(shape)
             emit(.attempt, operation, attempt)
             let started = ContinuousClock.now
             let response: HTTPResponse
@@ -165,21 +208,29 @@ public final class AWSClient: Sendable {
 
     /// Builds and signs one attempt's request. Called again for every retry: signatures expire.
     func sign(body: [UInt8], headers: [HTTPHeader], credentials creds: AWSCredentials) -> HTTPRequest {
-        var signHeaders = [SigV4Header(name: "Host", value: endpoint.hostHeader)]
-        signHeaders += headers.map { SigV4Header(name: $0.name, value: $0.value) }
+        sign(RequestShape(endpoint: endpoint, body: body, headers: headers), credentials: creds)
+    }
+
+    func sign(_ shape: RequestShape, credentials creds: AWSCredentials) -> HTTPRequest {
+        var signHeaders = [SigV4Header(name: "Host", value: shape.base.hostHeader)]
+        signHeaders += shape.headers.map { SigV4Header(name: $0.name, value: $0.value) }
         let signed = SigV4.sign(
-            SigV4Request(method: "POST", path: endpoint.path, headers: signHeaders, body: body),
+            SigV4Request(method: shape.method, path: shape.path, query: shape.query, headers: signHeaders, body: shape.body),
             credentials: SigV4Credentials(accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey,
                                           sessionToken: creds.sessionToken),
-            region: region, service: service.signingName, date: skew.corrected(options.clock()))
+            region: region, service: service.signingName, date: skew.corrected(options.clock()), options: shape.signing)
         var out = signed.headers.map { HTTPHeader($0.name, $0.value) }
         out.append(HTTPHeader("User-Agent", "clonectl/\(AWSCoreInfo.version)"))
-        return HTTPRequest(method: "POST", url: endpoint.url, headers: out, body: body)
+        return HTTPRequest(method: shape.method, url: shape.url, headers: out, body: shape.body)
     }
 
     func unsignedRequest(body: [UInt8], headers: [HTTPHeader]) -> HTTPRequest {
-        HTTPRequest(method: "POST", url: endpoint.url,
-                    headers: headers + [HTTPHeader("User-Agent", "clonectl/\(AWSCoreInfo.version)")], body: body)
+        unsignedRequest(RequestShape(endpoint: endpoint, body: body, headers: headers))
+    }
+
+    func unsignedRequest(_ shape: RequestShape) -> HTTPRequest {
+        HTTPRequest(method: shape.method, url: shape.url,
+                    headers: shape.headers + [HTTPHeader("User-Agent", "clonectl/\(AWSCoreInfo.version)")], body: shape.body)
     }
 
     private func emit(_ phase: AWSCallEvent.Phase, _ operation: String, _ attempt: Int, status: Int? = nil,

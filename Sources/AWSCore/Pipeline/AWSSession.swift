@@ -14,6 +14,8 @@ public final class AWSSession: Sendable {
     public let ec2: EC2Client
     public let ssm: SSMClient
     public let sts: STSClient
+    /// Reads Run Command's full output when the plan names an S3 bucket.
+    public let s3: S3Client
 
     /// `attemptTimeout`: the limit of one HTTP attempt (default 60 s). It also bounds how long a call that acts
     /// may still land after it went out, which a resume waits out before it repeats such a call.
@@ -76,6 +78,8 @@ public final class AWSSession: Sendable {
         ec2 = EC2Client(client: try client(.ec2))
         ssm = SSMClient(client: try client(.ssm))
         sts = STSClient(client: try client(.sts))
+        let s3Resolved = try settings.endpoint(for: .s3)
+        s3 = S3Client(client: try client(.s3), endpoint: s3Resolved, settings: try settings.s3Settings())
     }
 
     public func shutdown() { transport.shutdown() }
