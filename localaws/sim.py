@@ -93,6 +93,11 @@ class Sim:
         self._ec2 = boto3.client("ec2", **creds)
         self._ssm = boto3.client("ssm", **creds)
         self._s3 = boto3.client("s3", **creds)
+        self._logs = boto3.client("logs", **creds)
+        self.notes: list = []  # what went wrong on the simulated agent's side (a failed S3 upload), for tests
+
+    def log_note(self, text: str) -> None:
+        self.notes.append(text)
 
     def update_config(self, changes: dict) -> dict:
         """Validates every change first and applies none if one is wrong (ConfigError says what to fix)."""

@@ -8,7 +8,7 @@ import json
 import re
 import time
 
-from . import cmdfilters, documents, model, outputcut, worker
+from . import cmdfilters, documents, model, outputcut, s3output, worker
 from .commands import TERMINAL, aggregate, counts_as_error
 from .pagetokens import TokenError
 
@@ -185,10 +185,27 @@ def get_command_invocation(sim, body):
             "ExecutionStartDateTime": _iso(inv.started), "ExecutionElapsedTime": "PT%.3fS" % elapsed,
             "ExecutionEndDateTime": _iso(inv.ended), "Status": inv.status,
             "StatusDetails": inv.details,
-            "StandardOutputContent": outputcut.stdout_content(inv.stdout), "StandardOutputUrl": "",
-            "StandardErrorContent": outputcut.stderr_content(inv.stderr), "StandardErrorUrl": "",
-            "CloudWatchOutputConfig": {"CloudWatchLogGroupName": "", "CloudWatchOutputEnabled": False},
+            "StandardOutputContent": outputcut.stdout_content(inv.stdout),
+            "StandardOutputUrl": _output_url(cmd, iid, "stdout"),
+            "StandardErrorContent": outputcut.stderr_content(inv.stderr),
+            "StandardErrorUrl": _output_url(cmd, iid, "stderr"),
+            "CloudWatchOutputConfig": _cloudwatch(cmd),
         }
+
+
+def _output_url(cmd, instance_id, file):
+    """The object the agent uploaded (s3output.py), or "" when the command named no bucket."""
+    bucket = cmd.outputs.get("OutputS3BucketName")
+    if not bucket:
+        return ""
+    return s3output.url(sim_region(), bucket, s3output.key(cmd.outputs.get("OutputS3KeyPrefix", ""), cmd.command_id,
+                                                           instance_id, s3output.step_name(cmd), file))
+
+
+def _cloudwatch(cmd):
+    logs = cmd.outputs.get("CloudWatchOutputConfig") or {}
+    return {"CloudWatchLogGroupName": logs.get("CloudWatchLogGroupName", ""),
+            "CloudWatchOutputEnabled": bool(logs.get("CloudWatchOutputEnabled", False))}
 
 
 def _filters(body, operation):
@@ -226,14 +243,19 @@ def _invocation_row(sim, cmd, inv, details):
                "TraceOutput": "", "StandardOutputUrl": "", "StandardErrorUrl": "", "CommandPlugins": [],
                "ServiceRole": "",
                "NotificationConfig": {"NotificationArn": "", "NotificationEvents": [], "NotificationType": ""},
-               "CloudWatchOutputConfig": {"CloudWatchLogGroupName": "", "CloudWatchOutputEnabled": False}}
+               "CloudWatchOutputConfig": _cloudwatch(cmd)}
         if details:
             # A plugin has no Delayed or Cancelling of its own (CommandPluginStatus): not yet run, or still running.
             status = {"Delayed": "Pending", "Cancelling": "InProgress"}.get(inv.status, inv.status)
             plugin = {"Name": PLUGIN, "Status": status, "StatusDetails": inv.details, "ResponseCode": inv.code,
-                      "Output": outputcut.details_output(inv.stdout, inv.stderr), "StandardOutputUrl": "",
-                      "StandardErrorUrl": "", "OutputS3Region": sim_region(), "OutputS3BucketName": "",
-                      "OutputS3KeyPrefix": ""}
+                      "Output": outputcut.details_output(inv.stdout, inv.stderr),
+                      "StandardOutputUrl": _output_url(cmd, inv.instance_id, "stdout"),
+                      "StandardErrorUrl": _output_url(cmd, inv.instance_id, "stderr"),
+                      "OutputS3Region": sim_region(),
+                      "OutputS3BucketName": cmd.outputs.get("OutputS3BucketName", ""),
+                      "OutputS3KeyPrefix": s3output.plugin_prefix(cmd.outputs.get("OutputS3KeyPrefix", ""),
+                                                                  cmd.command_id, inv.instance_id)
+                      if cmd.outputs.get("OutputS3BucketName") else ""}
             if inv.started:
                 plugin["ResponseStartDateTime"] = inv.started
             if inv.ended:

@@ -13,7 +13,7 @@ import functools
 import threading
 import time
 
-from . import envelope, loader, payloads
+from . import envelope, loader, payloads, s3output
 from .faults import GUEST_KINDS
 
 ONLINE_POLL = 0.1
@@ -181,6 +181,8 @@ def _run(sim, cmd, inv):
         stdout = envelope.tamper(stdout)
     if "outputPrefix" in faults:
         stdout = str(faults["outputPrefix"].get("text", "")) + stdout
+    # The agent uploads what the process printed, whole, before it reports (when the command named a bucket).
+    s3output.write(sim, cmd, inv, stdout, result.stderr)
     stdout = agent_cut(stdout)  # the agent cuts what the process printed, prefix included
     if "truncateOutput" in faults:
         stdout = stdout[: faults["truncateOutput"].get("chars", max(1, len(stdout) // 2))]

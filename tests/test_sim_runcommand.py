@@ -377,3 +377,35 @@ def test_many_commands_in_flight_at_once_all_finish(sim):
         return [r["Status"] for page in pages for r in page["CommandInvocations"]]
     wait_for(lambda: all(statuses(c).count("Success") == 50 for c in commands), "150 invocations to succeed")
     assert all(guest(sim, iid)["timeZoneId"] == "Tokyo Standard Time" for iid in ids[::10])
+
+
+def test_output_goes_whole_to_s3_and_cloudwatch_at_the_agents_layout(sim):
+    """A bucket, a prefix and CloudWatch output: the agent's keys (s3output.py cites the agent's source) hold the
+    whole stdout, longer than the 24,000 bytes GetCommandInvocation returns; the stream too; the URLs point there."""
+    ssm, s3, logs = client(sim, "ssm"), client(sim, "s3"), client(sim, "logs")
+    s3.create_bucket(Bucket="clonectl-out")
+    source = sim.info["sourceInstanceId"]
+    noise = "\u00e9" * 15000  # 30,000 bytes of UTF-8 before the envelope: the API's copy is cut
+    control(sim, "POST", "/faults", {"rules": [{"fault": "outputPrefix", "text": noise + "\n", "count": 1}]})
+    text, _ = make_loader("preflight")
+    command_id = send(ssm, [source], text, OutputS3BucketName="clonectl-out", OutputS3KeyPrefix="runs/demo/",
+                      CloudWatchOutputConfig={"CloudWatchOutputEnabled": True})
+    inv = finished(ssm, command_id, source)
+    assert inv["StandardOutputContent"].endswith("--output truncated--")
+    key = f"runs/demo/{command_id}/{source}/awsrunPowerShellScript/0.awsrunPowerShellScript/stdout"
+    assert inv["StandardOutputUrl"] == f"https://s3.us-east-1.amazonaws.com/clonectl-out/{key}"
+    whole = s3.get_object(Bucket="clonectl-out", Key=key)["Body"].read().decode("utf-8")
+    assert whole.startswith(noise) and len(whole.encode("utf-8")) > 30000
+    doc, line, declared = parse_envelope(whole[len(noise) + 1:])
+    assert hashlib.sha256(line.encode("ascii")).hexdigest() == declared and doc["payload"] == "preflight"
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="clonectl-out")["Contents"]]
+    assert keys == [key], "no stderr object when the plugin wrote nothing to stderr"
+    row = ssm.list_command_invocations(CommandId=command_id, Details=True)["CommandInvocations"][0]
+    plugin = row["CommandPlugins"][0]
+    assert (plugin["OutputS3BucketName"], plugin["OutputS3KeyPrefix"]) == \
+        ("clonectl-out", f"runs/demo/{command_id}/{source}/awsrunPowerShellScript")
+    assert row["CloudWatchOutputConfig"]["CloudWatchOutputEnabled"] is True
+    group = "/aws/ssm/AWS-RunPowerShellScript"  # no group named: the agent's default
+    stream = f"{command_id}/{source}/aws-runPowerShellScript/stdout"
+    events = logs.get_log_events(logGroupName=group, logStreamName=stream)["events"]
+    assert "".join(e["message"] for e in events) == whole

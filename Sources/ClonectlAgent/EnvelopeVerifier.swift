@@ -160,4 +160,14 @@ public enum OutputLimits {
     public static func shouldFetchFullOutput(listOutput: String, verdict: Verdict) -> Bool {
         (verdict == .truncated || verdict == .missing) && mightBeTruncated(listOutput, limit: listCommandInvocations)
     }
+
+    /// Whether GetCommandInvocation's output was itself cut (24,000 bytes, "--output truncated--") before the
+    /// envelope was whole: then only the copy the agent uploaded to S3 holds it.
+    public static func shouldReadFromS3(apiOutput: String, verdict: Verdict) -> Bool {
+        (verdict == .truncated || verdict == .missing)
+            && (mightBeTruncated(apiOutput, limit: getCommandInvocation) || apiOutput.hasSuffix(stdoutCutMarker))
+    }
+
+    /// What the agent puts at the end of a stdout it cut to 24,000 bytes (pluginutil.StringPrefix).
+    public static let stdoutCutMarker = "--output truncated--"
 }

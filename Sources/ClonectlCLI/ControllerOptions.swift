@@ -124,7 +124,7 @@ struct Controller {
         }
         let services = StepServices(ec2: session.ec2, ssm: session.ssm, waits: waits)
         return Controller(session: session, ledger: ledger, store: store, services: services,
-                          guest: GuestRunner(ssm: session.ssm, store: store, ledger: ledger, polling: polling))
+                          guest: GuestRunner(ssm: session.ssm, store: store, ledger: ledger, polling: polling, s3: session.s3))
     }
 
     func close() {

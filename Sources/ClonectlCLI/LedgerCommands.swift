@@ -107,11 +107,17 @@ public struct ShowCommand: ParsableCommand, SelectsOutput {
         defer { l.close() }
         let c = try l.command(id: commandId)
         let invocations = try l.invocations(commandId: commandId)
+        // Where the agent uploaded each invocation's whole output (the plan's `output: s3Bucket`).
+        let full = Dictionary(try l.invocationOutputs(commandId: commandId).map { ($0.instanceId, $0) }) { a, _ in a }
         var text = ["command \(c.commandId): \(c.payload)@\(c.version) (sha256 \(c.payloadSha256)), step \(c.step)\(c.runId.map { " of \($0)" } ?? ""), sent \(c.sentAt)",
                     "parameters: \(c.parametersJSON)"]
         for i in invocations {
             let r = GuestResult.of(i, command: c)
             text.append("\n== \(i.instanceId): \(i.status)\(i.statusDetails.map { " (\($0))" } ?? ""), exit \(i.responseCode.map(String.init) ?? "-"), envelope \(i.verdict ?? "not judged yet"), result \(r.result)\(r.reboots > 0 ? " after \(r.reboots) reboot(s)" : "")")
+            if let f = full[i.instanceId] {
+                text.append("full output: \(f.stdoutURL)" + (f.completedFromS3
+                    ? " (Run Command cut it at 24,000 bytes; the envelope below was read and verified from there)" : ""))
+            }
             text.append(i.output ?? "(no output recorded)")
         }
         Output.success([
@@ -124,7 +130,10 @@ public struct ShowCommand: ParsableCommand, SelectsOutput {
                                 ("statusDetails", .text(i.statusDetails)), ("responseCode", .integer(i.responseCode)),
                                 ("verdict", .text(i.verdict)), ("result", .string(r.result)), ("reboots", .int(Int64(r.reboots))),
                                 ("envelope", i.resultJSON.flatMap { try? JSONParser.parse($0) } ?? .null),
-                                ("output", .text(i.output))])
+                                ("output", .text(i.output)),
+                                ("fullOutput", full[i.instanceId].map { f in
+                                    .object([("stdout", .string(f.stdoutURL)), ("completedFromS3", .bool(f.completedFromS3))])
+                                } ?? .null)])
             })),
         ], text: text.joined(separator: "\n"))
     }

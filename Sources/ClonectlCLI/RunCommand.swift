@@ -64,8 +64,11 @@ public struct RunCommand: AsyncParsableCommand, SelectsOutput {
         defer { reporter.finish() }
         // The lineage tag on the master image: which payload versions this checkout ships.
         let payloadVersions = Set(controller.store.manifest.payloads.map(\.version)).sorted().joined(separator: ",")
+        // The plan's `output:`: guest steps ask the agent to upload their whole output there too.
+        var guest = controller.guest
+        guest.output = plan.output
         let runner = WorkflowRunner(
-            steps: Workflow.steps(services: controller.services, guest: controller.guest,
+            steps: Workflow.steps(services: controller.services, guest: guest,
                                   payloadVersions: payloadVersions),
             ledger: ledger, reporter: reporter)
         var runOptions = WorkflowRunner.Options()

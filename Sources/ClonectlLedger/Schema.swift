@@ -147,5 +147,23 @@ enum Schema {
         );
         CREATE INDEX command_intents_by_run ON command_intents (run_id, step, state);
         """,
+        // 5 (issue 14, output): where Run Command also wrote a command's whole output (the plan's `output:`), keyed
+        // by the nonce and written with the intent, so a resume reads from where the command wrote; and, per
+        // invocation, the stdout object and whether the envelope was completed from it (`show` says where it is).
+        """
+        CREATE TABLE command_outputs (
+            nonce TEXT PRIMARY KEY,
+            s3_bucket TEXT,
+            s3_key_prefix TEXT,
+            log_group TEXT
+        );
+        CREATE TABLE invocation_outputs (
+            command_id TEXT NOT NULL,
+            instance_id TEXT NOT NULL,
+            stdout_url TEXT NOT NULL,
+            completed_from_s3 INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (command_id, instance_id)
+        );
+        """,
     ]
 }

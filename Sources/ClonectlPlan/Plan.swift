@@ -16,6 +16,9 @@ public struct Plan: Sendable, Equatable {
     /// `payloads:` payload name -> version: run that released version instead of the latest (default: latest).
     /// The controller warns when a pinned version is superseded in the manifest.
     public var payloadPins: [String: String] = [:]
+    /// `output:` where Run Command also writes each guest step's whole output (S3, CloudWatch Logs). nil: only what
+    /// Run Command's API returns (2,500 / 24,000 characters).
+    public var output: Output? = nil
 
     /// The reference a guest step sends: NAME@VERSION when pinned, else NAME (the latest version).
     public func payloadReference(_ name: String) -> String {
@@ -96,6 +99,20 @@ public struct Plan: Sendable, Equatable {
         /// Run Command's MaxConcurrency / MaxErrors for the post-clone commands.
         public var maxConcurrency: String
         public var maxErrors: String
+    }
+
+    /// SendCommand's OutputS3BucketName / OutputS3KeyPrefix / CloudWatchOutputConfig. With a bucket the agent
+    /// uploads each invocation's whole stdout and stderr, and the controller reads an envelope cut at 24,000 bytes
+    /// from there.
+    public struct Output: Sendable, Equatable {
+        public var s3Bucket: String?
+        public var s3KeyPrefix: String?
+        public var cloudWatchLogGroup: String?
+        public init(s3Bucket: String? = nil, s3KeyPrefix: String? = nil, cloudWatchLogGroup: String? = nil) {
+            self.s3Bucket = s3Bucket
+            self.s3KeyPrefix = s3KeyPrefix
+            self.cloudWatchLogGroup = cloudWatchLogGroup
+        }
     }
 
     public struct Cleanup: Sendable, Equatable {

@@ -29,7 +29,7 @@ public enum PlanLoader {
 
     static func read(_ root: Node, _ r: YAMLReader) -> Plan? {
         let top = r.mapping(root, "", allowed: ["version", "name", "region", "source", "prep", "workCopy", "sysprep",
-                                                "masterImage", "clones", "postClone", "cleanup", "payloads"],
+                                                "masterImage", "clones", "postClone", "cleanup", "payloads", "output"],
                             required: ["version", "name", "source", "workCopy", "masterImage", "clones"])
         let version = r.int(top, "version", range: 1...1)
         let name = r.string(top, "name", check: Check.planName)
@@ -66,7 +66,21 @@ public enum PlanLoader {
                         workCopy: workCopy, sysprep: sysprep, masterImage: master, clones: clones, postClone: post,
                         cleanup: cleanup)
         plan.payloadPins = pins
+        plan.output = readOutput(top, r)
         return plan
+    }
+
+    /// `output: {s3Bucket, s3KeyPrefix, cloudWatchLogGroup}`, checked as SendCommand checks them.
+    static func readOutput(_ top: YAMLReader.Mapping?, _ r: YAMLReader) -> Plan.Output? {
+        guard let (node, path) = r.member(top, "output") else { return nil }
+        let m = r.mapping(node, path, allowed: ["s3Bucket", "s3KeyPrefix", "cloudWatchLogGroup"])
+        let out = Plan.Output(s3Bucket: r.string(m, "s3Bucket", check: Check.s3Bucket),
+                              s3KeyPrefix: r.string(m, "s3KeyPrefix", check: Check.s3KeyPrefix),
+                              cloudWatchLogGroup: r.string(m, "cloudWatchLogGroup", check: Check.logGroup))
+        if out.s3KeyPrefix != nil, out.s3Bucket == nil {
+            r.issue(node, path, "s3KeyPrefix needs s3Bucket: name the bucket the output goes to")
+        }
+        return out == Plan.Output() ? nil : out
     }
 
     static func readPrep(_ top: YAMLReader.Mapping?, _ r: YAMLReader) -> Plan.Prep? {

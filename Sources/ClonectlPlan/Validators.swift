@@ -12,6 +12,30 @@ enum Check {
             : "'\(v)' is not \(noun) id: expected \(prefix)- followed by 8 or 17 hex digits" }
     }
 
+    /// An S3 bucket name as S3 creates them (3-63 lower-case letters, digits, `-`, `.`; letter or digit at both
+    /// ends; not an IP address). Names with dots work, but are read path style over TLS.
+    static func s3Bucket(_ v: String) -> String? {
+        matches(v, "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$") && !v.contains("..") && !matches(v, "^[0-9]+(\\.[0-9]+){3}$") ? nil
+            : "'\(v)' is not an S3 bucket name: 3-63 lower-case letters, digits, '-' and '.', starting and ending with a letter or digit"
+    }
+
+    /// SendCommand's OutputS3KeyPrefix: at most 500 characters. The agent adds COMMAND/INSTANCE/PLUGIN/STEP/stdout;
+    /// S3 keys stop at 1,024 bytes, so a prefix is kept well under that.
+    static func s3KeyPrefix(_ v: String) -> String? {
+        if v.utf8.count > 500 {
+            return "the S3 key prefix is \(v.utf8.count) bytes; SendCommand takes at most 500 (OutputS3KeyPrefix): shorten it"
+        }
+        if v.hasPrefix("/") { return "'\(v)' starts with '/': S3 keys do not; write it without the leading slash" }
+        return v.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) ? nil
+            : "the S3 key prefix holds a control character; use letters, digits and / - _ . only"
+    }
+
+    /// CloudWatchOutputConfig.CloudWatchLogGroupName: 1-512 of [.\-_/#A-Za-z0-9].
+    static func logGroup(_ v: String) -> String? {
+        matches(v, "^[.\\-_/#A-Za-z0-9]{1,512}$") ? nil
+            : "'\(v)' is not a CloudWatch Logs group name: 1-512 of letters, digits and . - _ / #"
+    }
+
     static func planName(_ v: String) -> String? {
         matches(v, "^[a-z0-9][a-z0-9-]{0,39}$") ? nil
             : "'\(v)' is not a valid plan name: use 1-40 lower-case letters, digits and hyphens, starting with a letter or digit"

@@ -1,6 +1,7 @@
 import AWSCore
 import ClonectlAgent
 import ClonectlLedger
+import ClonectlPlan
 import Foundation
 
 /// What one instance answered to one guest step.
@@ -78,12 +79,19 @@ public struct GuestRunner: Sendable {
     let store: PayloadStore
     let ledger: Ledger
     let polling: Polling
+    /// Reads an envelope cut at 24,000 bytes from the copy the agent uploaded (commands sent with a bucket).
+    let s3: S3Client?
+    /// The plan's `output:`: commands sent from now on ask the agent to upload their whole output there.
+    public var output: Plan.Output?
 
-    public init(ssm: SSMClient, store: PayloadStore, ledger: Ledger, polling: Polling = Polling()) {
+    public init(ssm: SSMClient, store: PayloadStore, ledger: Ledger, polling: Polling = Polling(), s3: S3Client? = nil,
+                output: Plan.Output? = nil) {
         self.ssm = ssm
         self.store = store
         self.ledger = ledger
         self.polling = polling
+        self.s3 = s3
+        self.output = output
     }
 
     /// Runs `payload` (NAME or NAME@VERSION) on `instanceIds` with `params`, for `step` of `runId` (nil for a lone
@@ -187,12 +195,20 @@ public struct GuestRunner: Sendable {
             payloadSha256: loader.record.payloadSha256, instanceIds: group, parametersJSON: loader.record.paramsJSON,
             comment: comment, createdAt: Self.now())
         try ledger.recordIntent(intent)
-        let commandId: String
-        do {
-            commandId = try await send(intent, SendCommandInput(
+        var input = SendCommandInput(
             instanceIds: group, parameters: ["commands": [loader.text]], comment: comment,
             timeoutSeconds: polling.deliveryTimeoutSeconds,
-            maxConcurrency: rateControl.maxConcurrency, maxErrors: rateControl.maxErrors), progress: progress)
+            maxConcurrency: rateControl.maxConcurrency, maxErrors: rateControl.maxErrors)
+        if let output {
+            // Recorded with the intent: a resume reads the output from where this command wrote it.
+            try ledger.recordCommandOutputs(nonce: intent.nonce, output.commandOutputs)
+            input.outputS3BucketName = output.s3Bucket
+            input.outputS3KeyPrefix = output.s3KeyPrefix
+            input.cloudWatchOutputConfig = output.cloudWatchLogGroup.map { CloudWatchOutputConfig(cloudWatchLogGroupName: $0) }
+        }
+        let commandId: String
+        do {
+            commandId = try await send(intent, input, progress: progress)
         } catch let error as AWSError where !error.outcomeUnknown {
             // Refused (invalid, throttled past every retry, agent gone): nothing to look for on a resume.
             try? ledger.abandonIntent(nonce: intent.nonce)
@@ -389,6 +405,8 @@ public struct GuestRunner: Sendable {
     func pollOnce(_ command: CommandRecord, skipping judged: Set<String>) async throws -> PollRound {
         let invocations = try await ssm.listAllCommandInvocations(commandId: command.commandId, details: true)
         var round = PollRound(listed: invocations.count)
+        let outputs = try ledger.commandOutputs(nonce: command.nonce)
+        var whereFull: [InvocationOutput] = []
         for inv in invocations where !judged.contains(inv.instanceId) {
             guard let status = inv.invocationStatus, status.isTerminal else {
                 round.unfinished.append((inv.instanceId, inv.status, inv.statusDetails))
@@ -405,12 +423,28 @@ public struct GuestRunner: Sendable {
                 outcome = judge(command, instanceId: inv.instanceId, status: full.status, details: full.statusDetails,
                                 code: full.responseCode, output: output)
             }
+            // The agent uploaded the whole stdout: where it is, and (when 24,000 bytes cut the envelope) read from there.
+            if let bucket = outputs?.s3Bucket {
+                let key = AgentOutputKey.key(prefix: outputs?.s3KeyPrefix, commandId: command.commandId,
+                                             instanceId: inv.instanceId, pluginName: plugin?.name ?? AgentOutputKey.action)
+                var fromS3 = false
+                if let s3, OutputLimits.shouldReadFromS3(apiOutput: output, verdict: outcome.verdict) {
+                    output = try await FullOutputReader(s3: s3).stdout(bucket: bucket, key: key, commandId: command.commandId,
+                                                                       instanceId: inv.instanceId)
+                    outcome = judge(command, instanceId: inv.instanceId, status: outcome.status,
+                                    details: outcome.statusDetails, code: outcome.responseCode, output: output)
+                    fromS3 = true
+                }
+                whereFull.append(InvocationOutput(commandId: command.commandId, instanceId: inv.instanceId,
+                                                  stdoutURL: "s3://\(bucket)/\(key)", completedFromS3: fromS3))
+            }
             round.finished.append((outcome, InvocationRecord(
                 commandId: command.commandId, instanceId: inv.instanceId, status: outcome.status,
                 statusDetails: outcome.statusDetails, responseCode: outcome.responseCode, output: output,
                 verdict: outcome.verdict.rawValue, resultJSON: outcome.envelope.map { CanonicalJSON.encode($0.json) },
                 finishedAt: Self.now(), updatedAt: Self.now())))
         }
+        try ledger.recordInvocationOutputs(whereFull)
         return round
     }
 

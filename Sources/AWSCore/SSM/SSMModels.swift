@@ -13,6 +13,12 @@ public struct SendCommandInput: Encodable, Sendable {
     public var timeoutSeconds: Int?
     public var maxConcurrency: String?
     public var maxErrors: String?
+    /// Where the agent also uploads each invocation's whole stdout and stderr (the API returns at most 24,000).
+    public var outputS3BucketName: String?
+    /// At most 500 characters; the agent appends COMMAND/INSTANCE/PLUGIN/STEP/stdout.
+    public var outputS3KeyPrefix: String?
+    /// Streams the output to CloudWatch Logs (group /aws/ssm/DOCUMENT when no name is given).
+    public var cloudWatchOutputConfig: CloudWatchOutputConfig?
 
     public init(instanceIds: [String], documentName: String = "AWS-RunPowerShellScript", documentVersion: String? = nil,
                 parameters: [String: [String]], comment: String? = nil, timeoutSeconds: Int? = nil,
@@ -31,6 +37,20 @@ public struct SendCommandInput: Encodable, Sendable {
         case instanceIds = "InstanceIds", documentName = "DocumentName", documentVersion = "DocumentVersion"
         case parameters = "Parameters", comment = "Comment", timeoutSeconds = "TimeoutSeconds"
         case maxConcurrency = "MaxConcurrency", maxErrors = "MaxErrors"
+        case outputS3BucketName = "OutputS3BucketName", outputS3KeyPrefix = "OutputS3KeyPrefix"
+        case cloudWatchOutputConfig = "CloudWatchOutputConfig"
+    }
+}
+
+public struct CloudWatchOutputConfig: Codable, Sendable, Equatable {
+    public var cloudWatchLogGroupName: String?
+    public var cloudWatchOutputEnabled: Bool
+    public init(cloudWatchLogGroupName: String?, cloudWatchOutputEnabled: Bool = true) {
+        self.cloudWatchLogGroupName = cloudWatchLogGroupName
+        self.cloudWatchOutputEnabled = cloudWatchOutputEnabled
+    }
+    enum CodingKeys: String, CodingKey {
+        case cloudWatchLogGroupName = "CloudWatchLogGroupName", cloudWatchOutputEnabled = "CloudWatchOutputEnabled"
     }
 }
 
