@@ -25,6 +25,11 @@ enum AWSErrorHints {
     /// Hints by AWS error code. Each names what to check, in the order an operator would look.
     static func hint(code: String, message: String, region: String) -> String? {
         switch code {
+        case "InvalidOutputFolder":
+            // SendCommand's code for an OutputS3BucketName it cannot use: nothing was sent.
+            return "The plan's output.s3Bucket (or --output-s3-bucket) names a bucket Run Command cannot use: check that it exists in "
+                + "this account (`aws s3api head-bucket --bucket NAME`) and its name, or remove output: to keep only what the API returns. "
+                + "Nothing was sent"
         case "InvalidInstanceId":
             // SSM's code: the instance is unknown to Run Command, stopped, or its agent is not connected.
             return "Check that the instance id is right and in region \(region) (the plan's region:, --region), that it is running, "

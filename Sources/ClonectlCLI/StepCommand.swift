@@ -29,6 +29,13 @@ public struct StepCommand: AsyncParsableCommand, SelectsOutput {
     public var maxConcurrency: String?
     @Option(name: .customLong("max-errors"), help: "Run Command MaxErrors per command of 50 (a count or a percentage).")
     public var maxErrors: String?
+    @Option(name: .customLong("output-s3-bucket"),
+            help: "Also have the agent upload each instance's whole output to this S3 bucket (as a plan's output.s3Bucket); an envelope cut at 24,000 bytes is then read from there.")
+    public var outputS3Bucket: String?
+    @Option(name: .customLong("output-s3-key-prefix"), help: "The key prefix in --output-s3-bucket (at most 500 characters).")
+    public var outputS3KeyPrefix: String?
+    @Option(name: .customLong("output-log-group"), help: "Also stream the output to this CloudWatch Logs group.")
+    public var outputLogGroup: String?
     @OptionGroup public var options: ControllerOptions
     public init() {}
 
@@ -42,6 +49,13 @@ public struct StepCommand: AsyncParsableCommand, SelectsOutput {
         if let v = maxErrors, let problem = RunCommandRateControl.maxErrorsProblem(v) {
             throw ValidationError("--max-errors: \(problem)")
         }
+        if let problem = output?.problems.first { throw ValidationError("--output-*: \(problem)") }
+    }
+
+    /// The same as a plan's `output:`.
+    var output: Plan.Output? {
+        let o = Plan.Output(s3Bucket: outputS3Bucket, s3KeyPrefix: outputS3KeyPrefix, cloudWatchLogGroup: outputLogGroup)
+        return o == Plan.Output() ? nil : o
     }
 
     var outputFormat: OutputFormat { options.output }
@@ -72,8 +86,10 @@ public struct StepCommand: AsyncParsableCommand, SelectsOutput {
         defer { controller.close() }
         let quiet = options.quiet
         let outcomes: [GuestOutcome]
+        var guest = controller.guest
+        guest.output = output
         do {
-            outcomes = try await controller.guest.run(
+            outcomes = try await guest.run(
                 payload: reference, params: params, instanceIds: fleet.map(\.0), step: "step:\(name)", runId: nil,
                 reuse: false, rateControl: RateControl(maxConcurrency: maxConcurrency, maxErrors: maxErrors),
                 retainFacts: fleet.count > 1 ? [] : nil) { line in

@@ -113,6 +113,16 @@ public struct Plan: Sendable, Equatable {
             self.s3KeyPrefix = s3KeyPrefix
             self.cloudWatchLogGroup = cloudWatchLogGroup
         }
+
+        /// What SendCommand would refuse, said as what to fix (the plan's checks, for `step`'s flags).
+        public var problems: [String] {
+            var out: [String] = []
+            if let b = s3Bucket, let p = Check.s3Bucket(b) { out.append(p) }
+            if let k = s3KeyPrefix, let p = Check.s3KeyPrefix(k) { out.append(p) }
+            if let g = cloudWatchLogGroup, let p = Check.logGroup(g) { out.append(p) }
+            if s3KeyPrefix != nil, s3Bucket == nil { out.append("an S3 key prefix needs a bucket") }
+            return out
+        }
     }
 
     public struct Cleanup: Sendable, Equatable {

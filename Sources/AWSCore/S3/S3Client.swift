@@ -36,6 +36,16 @@ public struct S3Client: Sendable {
                            headers: [HTTPHeader("Content-Type", contentType)])
     }
 
+    /// CreateBucket in the client's region (outside us-east-1 with its LocationConstraint). For tests and tools
+    /// that prepare a bucket; clonectl never creates one for the operator.
+    public func createBucket(bucket: String) async throws {
+        let body = client.region == "us-east-1" ? [] : Array("""
+            <CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">\
+            <LocationConstraint>\(client.region)</LocationConstraint></CreateBucketConfiguration>
+            """.utf8)
+        _ = try await send("CreateBucket", method: "PUT", bucket: bucket, key: "", body: body)
+    }
+
     /// HeadBucket: whether the bucket exists and may be used by the caller (404 NotFound, 403 Forbidden otherwise).
     public func headBucket(bucket: String) async throws {
         _ = try await send("HeadBucket", method: "HEAD", bucket: bucket, key: "")
@@ -58,7 +68,9 @@ public struct S3Client: Sendable {
     static func explain(_ error: AWSError, bucket: String, key: String) -> String {
         let object = key.isEmpty ? "s3://\(bucket)" : "s3://\(bucket)/\(key)"
         switch error.code {
-        case "NoSuchBucket", "HTTP404" where key.isEmpty:
+        case "NoSuchBucket":
+            return "bucket \(bucket) does not exist (or not in this account and region)"
+        case "HTTP404" where key.isEmpty:
             return "bucket \(bucket) does not exist (or not in this account and region)"
         case "NoSuchKey", "HTTP404":
             return "\(object) does not exist"
