@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 import AWSCore
+import AWSCredentials
 import ClonectlLedger
 import TestSupport
 
@@ -49,6 +50,54 @@ import TestSupport
         let calls = try await W.control(w, "/calls?api=ssm:GetCommandInvocation")
         #expect(((calls["counts"] as? [String: Int])?["ssm:GetCommandInvocation"] ?? 0) >= 1,
                 "the full output was fetched: \(calls["counts"] ?? "")")
+    }
+
+    /// Issue 14: 30,000 bytes before the envelope. Run Command's API keeps 24,000, so without a bucket the step fails
+    /// (truncated); with --output-s3-bucket the simulated agent uploads the whole stdout to moto's S3 at the agent's
+    /// key, the controller reads it there (S3's SigV4, signature checking on), verifies the envelope, and `show`
+    /// says where it is. A bucket that does not exist, or a prefix too long, is refused with what to fix.
+    @Test func anEnvelopeCutAt24000BytesIsCompletedFromS3() async throws {
+        let w = try Self.world.get()
+        let bucket = "clonectl-e2e-output"
+        let settings = try AWSSettings.resolve(environment: w.env)
+        let session = try AWSSession(settings: settings)
+        defer { session.shutdown() }
+        try await session.s3.createBucket(bucket: bucket)
+        let noise = String(repeating: "Avertissement : opération longue, veuillez patienter…\r\n", count: 560)
+        #expect(noise.utf8.count > 30_000)
+        let source = w.local.sourceInstanceId
+
+        let cut = try await step(w, [["fault": "outputPrefix", "text": noise, "count": 1]])
+        // The BEGIN line lies beyond the 24,000 bytes the API returns.
+        #expect(cut.status != 0 && cut.stdout.contains("envelope missing"), "without a bucket: \(cut.stdout)")
+
+        try await FaultEndToEndTests.post(w, "/faults", ["rules": [["fault": "outputPrefix", "text": noise, "count": 1]]])
+        let r = try w.run(["step", "preflight", "--instance", source, "--output-s3-bucket", bucket,
+                           "--output-s3-key-prefix", "runs/e2e/"])
+        try await FaultEndToEndTests.post(w, "/faults", ["rules": [] as [Any]])
+        #expect(r.status == 0, "stdout: \(r.stdout)\nstderr: \(r.stderr)")
+        #expect(r.stdout.contains("Success, envelope verified"), "\(r.stdout)")
+        let commandId = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("command ") }?
+            .split(separator: " ")[1]).description
+        let key = "runs/e2e/\(commandId)/\(source)/awsrunPowerShellScript/0.awsrunPowerShellScript/stdout"
+        let whole = String(decoding: try await session.s3.getObject(bucket: bucket, key: key), as: UTF8.self)
+        #expect(whole.hasPrefix(noise) && whole.utf8.count > 30_000)
+
+        let shown = try OutputEndToEndTests.document(try w.run(["show", commandId, "--output", "json"]), "show")
+        let inv = try #require((shown["invocations"] as? [[String: Any]])?.first)
+        let full = try #require(inv["fullOutput"] as? [String: Any], "\(inv)")
+        #expect(full["stdout"] as? String == "s3://\(bucket)/\(key)" && full["completedFromS3"] as? Bool == true, "\(full)")
+        #expect(inv["verdict"] as? String == "verified" && (inv["output"] as? String)?.hasPrefix(noise) == true)
+        let text = try w.run(["show", commandId])
+        #expect(text.stdout.contains("full output: s3://\(bucket)/\(key) (Run Command cut it at 24,000 bytes"), "\(text.stdout)")
+
+        let missing = try w.run(["step", "preflight", "--instance", source, "--output-s3-bucket", "clonectl-no-such-bucket"])
+        #expect(missing.status != 0)
+        #expect((missing.stdout + missing.stderr).contains("InvalidOutputFolder")
+                && (missing.stdout + missing.stderr).contains("Nothing was sent"), "\(missing.stdout)\n\(missing.stderr)")
+        let long = try w.run(["step", "preflight", "--instance", source, "--output-s3-bucket", bucket,
+                              "--output-s3-key-prefix", String(repeating: "p/", count: 260)])
+        #expect(long.status == 64 && long.stderr.contains("at most 500"), "\(long.status) \(long.stderr)")
     }
 
     @Test func oneUndeliveredInstanceOfTwoIsNamedAndTheCommandIsIncomplete() async throws {
