@@ -40,7 +40,18 @@ def _headers(environ) -> list[tuple[str, str]]:
     return out
 
 
-def classify(headers: dict, body: bytes, query: str) -> tuple[str, str, list]:
+def _s3_operation(method: str, path: str, query: str) -> str:
+    """S3 (REST) names no operation in the request: its name from the method and whether a key is addressed
+    (path style, as the simulator's clients address it), for the call log and the IAM policy checks."""
+    has_key = "/" in path.lstrip("/")
+    if "list-type" in query or (method == "GET" and not has_key):
+        return "ListObjectsV2" if "list-type" in query else "ListObjects"
+    return {("GET", True): "GetObject", ("PUT", True): "PutObject", ("HEAD", True): "HeadObject",
+            ("DELETE", True): "DeleteObject", ("PUT", False): "CreateBucket", ("HEAD", False): "HeadBucket",
+            ("DELETE", False): "DeleteBucket"}.get((method, has_key), "?")
+
+
+def classify(headers: dict, body: bytes, query: str, method: str = "", path: str = "") -> tuple[str, str, list]:
     """(service, operation, query params) for the call log, the faults and the routing."""
     target = headers.get("x-amz-target", "")
     if target:
@@ -54,6 +65,8 @@ def classify(headers: dict, body: bytes, query: str) -> tuple[str, str, list]:
     # STS's unsigned calls carry no credential scope to route by (moto routes them by action the same way).
     unsigned_sts = action in ("AssumeRoleWithWebIdentity", "AssumeRoleWithSAML")
     service = scope.group(1) if scope else ("sts" if unsigned_sts else "ec2" if action else "other")
+    if service == "s3" and not action:
+        return service, _s3_operation(method, path, query), params
     return service, action or "?", params
 
 
@@ -125,7 +138,7 @@ class FrontApp:
         lower = {k.lower(): v for k, v in header_list}
         query = environ.get("QUERY_STRING", "")
         full_path = environ.get("RAW_URI") or (path + ("?" + query if query else ""))
-        service, op, params = classify(lower, body, query)
+        service, op, params = classify(lower, body, query, environ.get("REQUEST_METHOD", ""), path)
         api = f"{service}:{op}"
         latency = self.sim.config.get("callLatencySeconds", 0)
         if latency > 0:

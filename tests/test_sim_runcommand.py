@@ -409,3 +409,15 @@ def test_output_goes_whole_to_s3_and_cloudwatch_at_the_agents_layout(sim):
     stream = f"{command_id}/{source}/aws-runPowerShellScript/stdout"
     events = logs.get_log_events(logGroupName=group, logStreamName=stream)["events"]
     assert "".join(e["message"] for e in events) == whole
+
+
+def test_s3_calls_are_logged_by_operation(sim):
+    """The call log names S3's REST operations (the IAM policy checks replay it)."""
+    s3 = client(sim, "s3")
+    s3.create_bucket(Bucket="clonectl-log-ops")
+    s3.put_object(Bucket="clonectl-log-ops", Key="a/b/stdout", Body=b"x")
+    s3.get_object(Bucket="clonectl-log-ops", Key="a/b/stdout")
+    s3.head_bucket(Bucket="clonectl-log-ops")
+    counts = control(sim, "GET", "/calls?api=s3")["counts"]
+    for op in ("CreateBucket", "PutObject", "GetObject", "HeadBucket"):
+        assert counts.get(f"s3:{op}", 0) >= 1, counts
