@@ -82,6 +82,15 @@ public struct DoctorCommand: AsyncParsableCommand, SelectsOutput {
                     return "\(i.state), SSM \(info.pingStatus ?? "?"), agent \(info.agentVersion ?? "?"), \(info.platformName ?? info.platformType ?? "?")"
                 }
                 for item in await PermissionReport.check(plan: p, session: session) { report.add(item.status, item.name, item.detail) }
+                if let output = p.output, let bucket = output.s3Bucket {
+                    // The plan's output: bucket must exist and be reachable, or every guest step is refused
+                    // (InvalidOutputFolder) and a cut envelope could not be completed.
+                    await check("output bucket") {
+                        try await session.s3.headBucket(bucket: bucket)
+                        return "s3://\(bucket)/\(output.s3KeyPrefix ?? "") exists (\(session.s3.endpoint.source)); "
+                            + "the controller reads cut output there (s3:GetObject), the instance profile writes it (s3:PutObject)"
+                    }
+                }
                 if guest {
                     await check("guest preflight") { try await preflight(p.source.instanceId, session: session) }
                 }

@@ -95,6 +95,16 @@ import TestSupport
         #expect(missing.status != 0)
         #expect((missing.stdout + missing.stderr).contains("InvalidOutputFolder")
                 && (missing.stdout + missing.stderr).contains("Nothing was sent"), "\(missing.stdout)\n\(missing.stderr)")
+        // doctor checks a plan's output bucket: there, and not there.
+        let planText = try String(contentsOf: w.plan, encoding: .utf8)
+        let withOutput = w.dir.appendingPathComponent("plan-output.yaml")
+        try (planText + "\noutput: {s3Bucket: \(bucket), s3KeyPrefix: runs/e2e/}\n").write(to: withOutput, atomically: true, encoding: .utf8)
+        let doctor = try w.run(["doctor", withOutput.path])
+        #expect(doctor.status == 0 && doctor.stdout.contains("s3://\(bucket)/runs/e2e/ exists"), "\(doctor.stdout)\n\(doctor.stderr)")
+        try (planText + "\noutput: {s3Bucket: clonectl-no-such-bucket}\n").write(to: withOutput, atomically: true, encoding: .utf8)
+        let noBucket = try w.run(["doctor", withOutput.path])
+        #expect(noBucket.status == 1 && (noBucket.stdout + noBucket.stderr).contains("bucket clonectl-no-such-bucket does not exist"),
+                "\(noBucket.stdout)\n\(noBucket.stderr)")
         let long = try w.run(["step", "preflight", "--instance", source, "--output-s3-bucket", bucket,
                               "--output-s3-key-prefix", String(repeating: "p/", count: 260)])
         #expect(long.status == 64 && long.stderr.contains("at most 500"), "\(long.status) \(long.stderr)")
