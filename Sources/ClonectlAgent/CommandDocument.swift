@@ -95,7 +95,7 @@ public struct CommandDocument: Sendable, Equatable {
                     ("timeoutSeconds", .string(String(executionTimeoutSeconds))),
                     ("runCommand", .array(lines)),
                 ])),
-            ])]),
+            ])])),
         ])
         let document = CommandDocument(name: name, versionName: version, payload: payload, payloadSha256: payloadSha,
                                        content: CanonicalJSON.encode(content))

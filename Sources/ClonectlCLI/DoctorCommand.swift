@@ -82,6 +82,9 @@ public struct DoctorCommand: AsyncParsableCommand, SelectsOutput {
                     return "\(i.state), SSM \(info.pingStatus ?? "?"), agent \(info.agentVersion ?? "?"), \(info.platformName ?? info.platformType ?? "?")"
                 }
                 for item in await PermissionReport.check(plan: p, session: session) { report.add(item.status, item.name, item.detail) }
+                if p.documents.mode == .documents {
+                    await check("documents \(p.documents.prefix)*") { try await documentsCheck(p, session: session) }
+                }
                 if guest {
                     await check("guest preflight") { try await preflight(p.source.instanceId, session: session) }
                 }
@@ -102,6 +105,19 @@ public struct DoctorCommand: AsyncParsableCommand, SelectsOutput {
                              exitCode: config ? CLIFailure.Exit.config : CLIFailure.Exit.failed, result: members)
         }
         Output.success(members, text: "")
+    }
+
+    /// Documents mode: SSM must hold every payload version's document with the hash the manifest builds.
+    func documentsCheck(_ plan: Plan, session: AWSSession) async throws -> String {
+        let documents = Documents(ssm: session.ssm, store: try options.payloadStore(), prefix: plan.documents.prefix)
+        let states = try await documents.inspect()
+        let drift = states.filter { $0.status == .missing || $0.status == .changed }
+        guard drift.isEmpty else {
+            throw ValidationError(drift.map { "\($0.name) \($0.versionName): \(DocumentsText.explain($0))" }.joined(separator: "; "))
+        }
+        let unknown = states.filter { $0.status == .unknown }.count
+        return "\(states.count - unknown) document version(s) published with the hashes the manifest builds"
+            + (unknown > 0 ? " (\(unknown) version(s) not in this manifest)" : "")
     }
 
     /// Runs `preflight` on the source (read-only, recorded in the ledger) and summarises what it found.

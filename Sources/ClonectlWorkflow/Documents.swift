@@ -1,6 +1,14 @@
 import AWSCore
 import ClonectlAgent
+import ClonectlPlan
 import Foundation
+
+extension Plan {
+    /// The plan's `documents:` as the guest runner's delivery.
+    public var delivery: Delivery {
+        documents.mode == .documents ? .documents(prefix: documents.prefix) : .inline
+    }
+}
 
 /// How guest steps reach the instance (plan `documents.mode`, `step --mode`).
 public enum Delivery: Sendable, Equatable {
@@ -167,35 +175,46 @@ public struct Documents: Sendable {
     }
 
     /// Each manifest version's document as SSM holds it, plus any version SSM holds that the manifest does not
-    /// list (ListDocumentVersions, then DescribeDocument per version for its hash).
+    /// list. Versions are read with DescribeDocument, 1 up to the document's LatestVersion (a deleted version is
+    /// skipped): ListDocumentVersions would do it in fewer calls, but moto does not serve it, and the local AWS
+    /// must run the same code as production.
     public func inspect() async throws -> [DocumentState] {
         let docs = try expected()
         var states: [DocumentState] = []
         var names: [String] = []
         for doc in docs where !names.contains(doc.name) { names.append(doc.name) }
         for name in names {
-            let published = try await ssm.listDocumentVersions(name: name)
+            let published = try await versions(of: name)
             var listed = Set<String>()
             for doc in docs where doc.name == name {
                 listed.insert(doc.versionName)
-                guard let row = published.first(where: { $0.versionName == doc.versionName }),
-                      let described = try await ssm.describeDocument(name: name, documentVersion: row.documentVersion) else {
+                guard let described = published.first(where: { $0.versionName == doc.versionName }) else {
                     states.append(DocumentState(name: name, versionName: doc.versionName, status: .missing,
                                                 expectedSha256: doc.sha256))
                     continue
                 }
                 let same = try await sameContent(doc, described)
                 states.append(DocumentState(name: name, versionName: doc.versionName, status: same ? .current : .changed,
-                                            documentVersion: row.documentVersion, expectedSha256: doc.sha256,
+                                            documentVersion: described.documentVersion, expectedSha256: doc.sha256,
                                             publishedSha256: described.hash))
             }
-            for row in published where !listed.contains(row.versionName ?? "") {
-                let described = try await ssm.describeDocument(name: name, documentVersion: row.documentVersion)
-                states.append(DocumentState(name: name, versionName: row.versionName ?? "", status: .unknown,
-                                            documentVersion: row.documentVersion, publishedSha256: described?.hash))
+            for described in published where !listed.contains(described.versionName ?? "") {
+                states.append(DocumentState(name: name, versionName: described.versionName ?? "", status: .unknown,
+                                            documentVersion: described.documentVersion, publishedSha256: described.hash))
             }
         }
         return states
+    }
+
+    /// Every version SSM holds of `name`, oldest first; empty when the document does not exist.
+    func versions(of name: String) async throws -> [SSMDocumentDescription] {
+        guard let current = try await ssm.describeDocument(name: name) else { return [] }
+        let latest = Int(current.latestVersion ?? current.documentVersion ?? "") ?? 0
+        var all: [SSMDocumentDescription] = []
+        for n in stride(from: 1, through: latest, by: 1) {
+            if let one = try await ssm.describeDocument(name: name, documentVersion: String(n)) { all.append(one) }
+        }
+        return all
     }
 
     /// The version to send `entry` with: found by its VersionName; the hash is the one clonectl builds, so SSM

@@ -24,18 +24,6 @@ public struct SSMDocumentDescription: Decodable, Sendable, Equatable {
     }
 }
 
-/// One row of ListDocumentVersions.
-public struct SSMDocumentVersion: Decodable, Sendable, Equatable {
-    public var name: String
-    public var documentVersion: String
-    public var versionName: String?
-    public var isDefaultVersion: Bool?
-    enum CodingKeys: String, CodingKey {
-        case name = "Name", documentVersion = "DocumentVersion", versionName = "VersionName"
-        case isDefaultVersion = "IsDefaultVersion"
-    }
-}
-
 /// GetDocument's answer: one version's content.
 public struct SSMDocumentContent: Decodable, Sendable {
     public var name: String
@@ -88,20 +76,6 @@ extension SSMClient {
             Name: name, Content: content, VersionName: versionName, DocumentVersion: "$LATEST", DocumentFormat: "JSON"),
             safety: .actsOnce)
         return out.DocumentDescription
-    }
-
-    /// Every version of a document, every page; empty when the document does not exist.
-    public func listDocumentVersions(name: String) async throws -> [SSMDocumentVersion] {
-        struct Input: Encodable { let Name: String; let MaxResults: Int; let NextToken: String? }
-        struct Output: Decodable { let DocumentVersions: [SSMDocumentVersion]?; let NextToken: String? }
-        do {
-            return try await Paginator.collect { token in
-                let page: Output = try await documentCall("ListDocumentVersions", Input(Name: name, MaxResults: 50, NextToken: token))
-                return (page.DocumentVersions ?? [], page.NextToken)
-            }
-        } catch let error as AWSError where error.code == "InvalidDocument" {
-            return []
-        }
     }
 
     /// One version's content (JSON as stored).
