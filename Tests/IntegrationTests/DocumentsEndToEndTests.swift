@@ -17,8 +17,9 @@ extension RunSafetyEndToEndTests {
         try CLIRun.run(["documents"] + args, environment: w.env)
     }
 
+    /// The one document on stdout, checked against its schema (controller/schemas/, scripts/validate_json.py).
     static func json(_ r: CLIRun) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "one JSON document: \(r.stdout)\n\(r.stderr)")
+        try OutputEndToEndTests.document(r, "clonectl \(r.stderr.prefix(200))")
     }
 
     /// The whole demo in documents mode: refused clearly before publishing; publish, publish again (a no-op),
@@ -47,8 +48,12 @@ extension RunSafetyEndToEndTests {
         // Same versions and hashes the second time.
         let pairs = { (d: [[String: Any]]) in d.map { "\($0["name"]!) \($0["documentVersion"]!) \($0["sha256"]!)" } }
         #expect(pairs(docs) == pairs(again["documents"] as? [[String: Any]] ?? []))
-        let verify = try Self.documents(w, ["verify", "--plan", w.plan.path])
+        let verify = try Self.documents(w, ["verify", "--plan", w.plan.path, "--output", "json"])
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        #expect(try Self.json(verify)["drift"] as? Int == 0)
+        let list = try Self.documents(w, ["list", "--plan", w.plan.path, "--output", "json"])
+        let rows = try Self.json(list)["documents"] as? [[String: Any]] ?? []
+        #expect(rows.count == docs.count && rows.allSatisfy { $0["status"] as? String == "current" })
 
         let before = try await Self.counts(w.local)
         let run = try w.run(["run", w.plan.path, "--output", "json"])
@@ -101,9 +106,10 @@ extension RunSafetyEndToEndTests {
         #expect(bad.status == 0, "\(bad.stderr)")
         let before = try await Self.get(w.local, "/guests/\(w.source)")
         let step = try w.run(["step", "time-zone", "--instance", w.source, "--param", "TimeZoneId=Tokyo Standard Time",
-                              "--mode", "documents", "--documents-prefix", other])
+                              "--mode", "documents", "--documents-prefix", other, "--output", "json"])
         #expect(step.status == 1)
-        #expect(step.stderr.contains("InvalidDocument") && step.stderr.contains("documents verify"), "\(step.stderr)")
+        let why = (try Self.json(step)["error"] as? [String: Any])?["message"] as? String ?? ""
+        #expect(why.contains("InvalidDocument") && why.contains("documents verify"), "\(step.stdout)")
         let after = try await Self.get(w.local, "/guests/\(w.source)")
         #expect(after["timeZoneId"] as? String == before["timeZoneId"] as? String, "nothing ran")
         let verify = try Self.documents(w, ["verify", "--prefix", other, "--output", "json"])
