@@ -37,7 +37,10 @@ import TestSupport
     /// Called by the client library but not by the controller's workflow: the guest reads secrets itself, and
     /// AssumeRole is granted by the role's trust policy, not by this policy (AssumeRoleWithWebIdentity is unsigned:
     /// no identity policy is involved at all).
-    static let notControllerCalls: Set<String> = ["ssm:GetParameter", "sts:AssumeRole", "sts:AssumeRoleWithWebIdentity"]
+    /// CreateDocument and UpdateDocument are `clonectl documents publish`'s, made by a publisher identity, never by
+    /// a run.
+    static let notControllerCalls: Set<String> = ["ssm:GetParameter", "sts:AssumeRole", "sts:AssumeRoleWithWebIdentity",
+                                                  "ssm:CreateDocument", "ssm:UpdateDocument"]
     /// Needed for RunInstances with an instance profile, not an API call of its own.
     static let implied: Set<String> = ["iam:PassRole"]
 

@@ -119,7 +119,9 @@ public struct SSMClient: Sendable {
 
     private struct Empty: Decodable {}
 
-    private func call<I: Encodable, O: Decodable>(_ operation: String, _ input: I, eventualConsistency: Set<String> = [],
+    /// One JSON 1.1 call (internal: the document calls in SSMDocuments.swift use it too, so the IAM policy scan
+    /// in IAMPolicyTests finds every operation by its `call("X"`).
+    func call<I: Encodable, O: Decodable>(_ operation: String, _ input: I, eventualConsistency: Set<String> = [],
                                                   safety: CallSafety = .idempotent,
                                                   beforeAttempt: (@Sendable (Int) async throws -> Void)? = nil) async throws -> O {
         try await JSONProtocol.call(client: client, targetPrefix: "AmazonSSM", operation: operation, input: input,
