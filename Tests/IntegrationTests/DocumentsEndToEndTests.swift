@@ -80,6 +80,12 @@ extension RunSafetyEndToEndTests {
             #expect(listed.documentName == prefix + command.payload)
             #expect(Set(listed.parameters?.keys.map { $0 } ?? []) == ["Nonce", "Params"], "only the nonce and the parameters travel")
         }
+        // `show` says how a command went; doctor checks the plan's documents.
+        let show = try w.run(["show", try #require(commands.first?.commandId), "--output", "json"])
+        let delivery = try #require(try Self.json(show)["delivery"] as? [String: Any])
+        #expect(delivery["mode"] as? String == "documents" && (delivery["arn"] as? String)?.hasSuffix("document/\(prefix)preflight") == true, "\(delivery)")
+        let doctor = try w.run(["doctor", w.plan.path])
+        #expect(doctor.stdout.split(separator: "\n").contains { $0.hasPrefix("ok") && $0.contains("documents \(prefix)*") }, "\(doctor.stdout)")
     }
 
     /// A released payload changed without a new version is refused by publish; a document version whose content
