@@ -55,6 +55,14 @@ extension RunSafetyEndToEndTests {
         let rows = try Self.json(list)["documents"] as? [[String: Any]] ?? []
         #expect(rows.count == docs.count && rows.allSatisfy { $0["status"] as? String == "current" })
 
+        // The checked dry run checks the documents and sends its read-only preflight as one of them.
+        let check = try w.run(["run", w.plan.path, "--dry-run", "--check"])
+        let checkLines = check.stdout.split(separator: "\n")
+        #expect(checkLines.contains { $0.hasPrefix("ok") && $0.contains("documents \(prefix)*") }, "\(check.stdout)\n\(check.stderr)")
+        #expect(checkLines.contains { $0.hasPrefix("ok") && $0.contains("guest preflight") }, "\(check.stdout)")
+        let onSource = try await w.aws.ssm.listCommands(instanceId: w.source).commands
+        #expect(onSource.count == 1 && onSource.first?.documentName == "\(prefix)preflight", "\(onSource.map(\.documentName))")
+
         let before = try await Self.counts(w.local)
         let run = try w.run(["run", w.plan.path, "--output", "json"])
         #expect(run.status == 0, "\(run.stderr)")

@@ -119,8 +119,7 @@ public struct SSMClient: Sendable {
 
     private struct Empty: Decodable {}
 
-    /// One JSON 1.1 call (internal: the document calls in SSMDocuments.swift use it too, so the IAM policy scan
-    /// in IAMPolicyTests finds every operation by its `call("X"`).
+    /// One JSON 1.1 call (internal: SSMDocuments.swift's `documentCall` goes through it).
     func call<I: Encodable, O: Decodable>(_ operation: String, _ input: I, eventualConsistency: Set<String> = [],
                                                   safety: CallSafety = .idempotent,
                                                   beforeAttempt: (@Sendable (Int) async throws -> Void)? = nil) async throws -> O {
