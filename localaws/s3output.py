@@ -23,7 +23,8 @@ ACTION = "aws:runPowerShellScript"
 
 def step_name(cmd) -> str:
     """The step the agent names the output after: the 1.2 property id, or a 2.x document's mainSteps name."""
-    return getattr(cmd, "step_name", None) or "0." + ACTION
+    plugin = getattr(cmd, "plugin", ACTION)  # commands.py: a 2.2 document's plugin is its step's name
+    return "0." + ACTION if ":" in plugin else plugin
 
 
 def key(prefix: str, command_id: str, instance_id: str, step: str, file: str) -> str:

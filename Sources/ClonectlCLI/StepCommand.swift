@@ -29,6 +29,10 @@ public struct StepCommand: AsyncParsableCommand, SelectsOutput {
     public var maxConcurrency: String?
     @Option(name: .customLong("max-errors"), help: "Run Command MaxErrors per command of 50 (a count or a percentage).")
     public var maxErrors: String?
+    @Option(help: "How the step reaches the instances: inline (AWS-RunPowerShellScript with the loader; the default) or documents (clonectl's published documents, pinned by version and hash; see `clonectl documents`).")
+    public var mode: Plan.DocumentDelivery.Mode = .inline
+    @Option(name: .customLong("documents-prefix"), help: "Document name prefix in documents mode (default clonectl-).")
+    public var documentsPrefix: String = CommandDocument.defaultPrefix
     @Option(name: .customLong("output-s3-bucket"),
             help: "Also have the agent upload each instance's whole output to this S3 bucket (as a plan's output.s3Bucket); an envelope cut at 24,000 bytes is then read from there.")
     public var outputS3Bucket: String?
@@ -48,6 +52,9 @@ public struct StepCommand: AsyncParsableCommand, SelectsOutput {
         }
         if let v = maxErrors, let problem = RunCommandRateControl.maxErrorsProblem(v) {
             throw ValidationError("--max-errors: \(problem)")
+        }
+        if let problem = DocumentsOptions.prefixProblem(documentsPrefix) {
+            throw ValidationError("--documents-prefix: \(problem)")
         }
         if let problem = output?.problems.first { throw ValidationError("--output-*: \(problem)") }
     }
@@ -86,9 +93,10 @@ public struct StepCommand: AsyncParsableCommand, SelectsOutput {
         defer { controller.close() }
         let quiet = options.quiet
         let outcomes: [GuestOutcome]
-        var guest = controller.guest
-        guest.output = output
         do {
+            let delivery: Delivery = mode == .documents ? .documents(prefix: documentsPrefix) : .inline
+            var guest = controller.guest.with(delivery: delivery)
+            guest.output = output
             outcomes = try await guest.run(
                 payload: reference, params: params, instanceIds: fleet.map(\.0), step: "step:\(name)", runId: nil,
                 reuse: false, rateControl: RateControl(maxConcurrency: maxConcurrency, maxErrors: maxErrors),
@@ -112,7 +120,7 @@ public struct StepCommand: AsyncParsableCommand, SelectsOutput {
         let failed = outcomes.filter { !$0.succeeded }.count
         if outcomes.count > 1 { text.append("\(outcomes.count - failed) of \(outcomes.count) instance(s) succeeded") }
         let members: [(String, JSONValue)] = [
-            ("payload", .string(reference)), ("commands", .strings(commands)),
+            ("payload", .string(reference)), ("mode", .string(mode.rawValue)), ("commands", .strings(commands)),
             ("succeeded", .int(Int64(outcomes.count - failed))), ("failed", .int(Int64(failed))),
             ("instances", .array(outcomes.map { o in
                 .object([("instance", .string(o.instanceId)), ("command", .string(o.commandId)), ("status", .string(o.status)),

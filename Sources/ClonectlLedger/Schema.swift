@@ -147,7 +147,20 @@ enum Schema {
         );
         CREATE INDEX command_intents_by_run ON command_intents (run_id, step, state);
         """,
-        // 5 (issue 14, output): where Run Command also wrote a command's whole output (the plan's `output:`), keyed
+        // 5: how each command reached the instance (issue 14): mode inline (AWS-RunPowerShellScript with the loader)
+        // or documents (clonectl's own document version, pinned by its SHA-256). Keyed by the nonce, written with the
+        // intent before the command goes out, so a command adopted after a lost answer has it too.
+        """
+        CREATE TABLE command_documents (
+            nonce TEXT PRIMARY KEY,
+            mode TEXT NOT NULL CHECK (mode IN ('inline', 'documents')),
+            document_name TEXT NOT NULL,
+            document_arn TEXT,
+            document_version TEXT,
+            document_hash TEXT
+        );
+        """,
+        // 6 (issue 14, output): where Run Command also wrote a command's whole output (the plan's `output:`), keyed
         // by the nonce and written with the intent, so a resume reads from where the command wrote; and, per
         // invocation, the stdout object and whether the envelope was completed from it (`show` says where it is).
         """
