@@ -1,5 +1,6 @@
 import AWSCore
 import ClonectlPlan
+import ClonectlWorkflow
 
 /// `doctor PLAN`'s permission check: every call the run will make that can be asked about without acting (EC2's
 /// DryRun, SSM's read calls) is asked about; the rest are named as not checkable.
@@ -18,7 +19,8 @@ enum PermissionReport {
             } }),
             ("ec2:CreateTags", { await ec2.checkPermission("CreateTags") { p in
                 p.addList("ResourceId", [source])
-                p.addStructList("Tag", [EC2Tag("clonectl:doctor", "check")]) { s, t in s.add("Key", t.key); s.add("Value", t.value) }
+                // The claim's own key: the policy lets clonectl write only clonectl:run and clonectl:state on a source.
+                p.addStructList("Tag", [EC2Tag(SourceClaim.stateKey, "doctor-check")]) { s, t in s.add("Key", t.key); s.add("Value", t.value) }
             } }),
             ("ssm:ListCommands", { await readProbe { _ = try await session.ssm.listCommands(maxResults: 1) } }),
             ("ssm:ListCommandInvocations", { await readProbe { _ = try await session.ssm.listCommandInvocations(maxResults: 1) } }),
@@ -45,8 +47,10 @@ enum PermissionReport {
             }
         }
         checks.append(.init(status: .note, name: "not checkable without acting",
-                            detail: "ssm:SendCommand, ssm:GetCommandInvocation, ssm:CancelCommand, ec2:TerminateInstances, "
-                                + "ec2:DeregisterImage, ec2:DeleteSnapshot (see controller/iam/controller-policy.json)"))
+                            detail: "ssm:SendCommand (SSM has no dry run; iam:SimulatePrincipalPolicy would tell, but it needs "
+                                + "iam:SimulatePrincipalPolicy on the caller's own role and is not checked), ssm:GetCommandInvocation, "
+                                + "ssm:CancelCommand, ec2:TerminateInstances, ec2:DeregisterImage, ec2:DeleteSnapshot "
+                                + "(see controller/iam/controller-policy.json; `doctor --guest` sends the read-only preflight)"))
         return checks
     }
 

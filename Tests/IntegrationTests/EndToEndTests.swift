@@ -136,6 +136,13 @@ import TestSupport
         #expect(try ledger.commands(runId: runId, step: "verify").count == 2)
         #expect(try ledger.runs().count == 1)
         #expect(try ledger.run(id: runId).status == "succeeded")
+
+        // Undone: clones terminated, images deregistered, snapshots deleted, the source's claim released.
+        let cleanup = try w.run(["cleanup", runId, "--all", "--yes"])
+        #expect(cleanup.status == 0, "stdout: \(cleanup.stdout)\nstderr: \(cleanup.stderr)")
+        // Every call of the run, the step, the rerun and the cleanup, as AWS would authorize them, against
+        // controller/iam/controller-policy.json (documents mode: without the inline statement).
+        try IAMReplay.expectRunPolicyAllows(try await Self.control(w, "/calls"))
     }
 
     @Test func aDryRunMakesNoAWSCall() async throws {
