@@ -292,3 +292,19 @@ def test_the_instance_profile_reads_one_path_writes_one_prefix_decrypts_with_one
     assert ok("ssm:SendCommand", "*") == "ImplicitDeny"
     assert ok("logs:PutLogEvents", f"arn:aws:logs:{region}:{account}:log-group:/clonectl/runs:log-stream:i-1") == "Allow"
     assert ok("logs:PutLogEvents", f"arn:aws:logs:{region}:{account}:log-group:/other:log-stream:i-1") == "ImplicitDeny"
+
+
+def test_the_docs_name_every_statement_with_its_resources():
+    """controller/README.md's security section lists each statement of the three policies by Sid, and the controller
+    and publisher statements' resources as they are in the files (a statement changed in one place only fails)."""
+    text = open(os.path.join(ROOT, "controller", "README.md"), encoding="utf-8").read()
+    section = text[text.index("## Security: the IAM policies"):]
+    section = section[:section.index("\n## ", 5)]
+    for name in ("controller-policy.json", "publisher-policy.json", "instance-policy.json"):
+        for statement in load(name)["Statement"]:
+            assert statement["Sid"] in section, f"{name}: {statement['Sid']} is not in controller/README.md"
+            if name == "instance-policy.json":
+                continue
+            for resource in [statement["Resource"]] if isinstance(statement["Resource"], str) else statement["Resource"]:
+                assert f"`{resource}`" in section, f"{statement['Sid']}: {resource} is not in controller/README.md"
+    assert INLINE_SID in section and "leave this statement out in documents mode" in section
