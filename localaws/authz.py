@@ -190,14 +190,46 @@ def ssm_requests(world: World, op: str, body: bytes) -> list[dict]:
     return [_req(action, "*")]
 
 
-def requests(world: World, service: str, op: str, params: list, body: bytes) -> list[dict]:
+def requests(world: World, service: str, op: str, params: list, body: bytes, method: str = "POST", host: str = "",
+             path: str = "/", query: str = "") -> list[dict]:
     """The authorization requests for one call (empty for a call IAM does not authorize)."""
     api = f"{service}:{op}"
     if api in UNAUTHORIZED:
         return []
+    if service == "s3":
+        return s3_requests(method, host, path, query)
     if service == "ec2":
         return ec2_requests(world, op, dict(params))
     if service == "ssm":
         return ssm_requests(world, op, body)
     query = dict(params) if params else dict(parse_qsl(body.decode("utf-8", "replace")))
     return [_req(f"{service}:{query.get('Action', op)}", "*")]
+
+
+_S3_VIRTUAL = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9.-]*?)\.(?:s3[.-]|localhost$)")
+
+
+def s3_requests(method: str, host: str, path: str, query: str) -> list[dict]:
+    """S3's REST calls by method and path (path style /bucket/key, or virtual-hosted bucket.s3.REGION... /key):
+    the object calls on arn:aws:s3:::bucket/key, the bucket calls on arn:aws:s3:::bucket (Service Authorization
+    Reference: HeadObject is authorized as s3:GetObject, HeadBucket and ListObjectsV2 as s3:ListBucket)."""
+    from urllib.parse import parse_qs, unquote
+    name = (host or "").split(":")[0]
+    m = _S3_VIRTUAL.match(name)
+    raw = unquote(path or "/")
+    if m:
+        bucket, key = m.group("bucket"), raw.lstrip("/")
+    else:
+        bucket, _, key = raw.lstrip("/").partition("/")
+    if not bucket:
+        return [_req("s3:ListAllMyBuckets", "*")]
+    params = parse_qs(query or "", keep_blank_values=True)
+    if key:
+        action = {"GET": "s3:GetObject", "HEAD": "s3:GetObject", "PUT": "s3:PutObject", "POST": "s3:PutObject",
+                  "DELETE": "s3:DeleteObject"}.get(method, f"s3:{method}")
+        return [_req(action, f"arn:aws:s3:::{bucket}/{key}")]
+    if method in ("GET", "HEAD") and not (set(params) - {"list-type", "prefix", "max-keys", "continuation-token",
+                                                           "delimiter", "start-after", "encoding-type"}):
+        context = {"s3:prefix": params["prefix"][0]} if "prefix" in params else {}
+        return [_req("s3:ListBucket", f"arn:aws:s3:::{bucket}", context)]
+    return [_req(f"s3:{method}Bucket?{'&'.join(sorted(params))}", f"arn:aws:s3:::{bucket}")]

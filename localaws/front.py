@@ -159,7 +159,7 @@ class FrontApp:
                 self.sim.faults.log(api, status, "ratelimit", "throttle")
                 return self._answer(start_response, status, headers, data)
         # What IAM would be asked, with the tags as they are before the call changes them (authz.py).
-        asked = self._authz(lower, service, op, params, body)
+        asked = self._authz(lower, service, op, params, body, environ["REQUEST_METHOD"], path, query)
         forward = lambda: self.forward(environ["REQUEST_METHOD"], full_path, header_list, body)  # noqa: E731
         if service == "ssm" and op in ssm_api.SERVED:
             status, headers, data = self._serve_ssm(environ, op, header_list, body, full_path)
@@ -193,7 +193,7 @@ class FrontApp:
         self.sim.faults.log(api, status, by, slowed, authz=asked)
         return self._answer(start_response, status, headers, data)
 
-    def _authz(self, lower: dict, service: str, op: str, params: list, body: bytes):
+    def _authz(self, lower: dict, service: str, op: str, params: list, body: bytes, method: str, path: str, query: str):
         """The call's authorization requests, or None when the simulator is told not to keep them (config authzLog)
         or cannot tell (a simulator bug must not fail the call; the log then says so)."""
         if not self.sim.config.get("authzLog", 1):
@@ -202,7 +202,7 @@ class FrontApp:
             key = _ACCESS_KEY.search(lower.get("authorization", ""))
             world = authz.World(self.sim.account_of(key.group(1) if key else None),
                                 authz.region_of(lower.get("authorization", ""), self.sim.region))
-            return authz.requests(world, service, op, params, body)
+            return authz.requests(world, service, op, params, body, method, lower.get("host", ""), path, query)
         except Exception as exc:  # noqa: BLE001
             return [{"error": f"authz mapping failed: {exc!r}"}]
 

@@ -176,3 +176,14 @@ def test_replay_needs_every_request_of_a_call_allowed():
 def test_without_leaves_out_a_statement_by_sid():
     p = policy(allow("a:B", sid="Keep"), allow("a:C", sid="Drop"))
     assert [s["Sid"] for s in without(p, ["Drop"])["Statement"]] == ["Keep"]
+
+
+def test_s3_calls_map_to_the_object_and_bucket_arns():
+    from localaws.authz import s3_requests
+    assert s3_requests("GET", "127.0.0.1:4566", "/out/runs/cmd/i-1/stdout", "") == [
+        {"action": "s3:GetObject", "resource": "arn:aws:s3:::out/runs/cmd/i-1/stdout", "context": {}}]
+    assert s3_requests("HEAD", "out.s3.us-east-1.amazonaws.com", "/runs/a", "")[0]["resource"] == "arn:aws:s3:::out/runs/a"
+    assert s3_requests("PUT", "localhost", "/out/k", "")[0]["action"] == "s3:PutObject"
+    assert s3_requests("HEAD", "localhost:9", "/out", "") == [{"action": "s3:ListBucket", "resource": "arn:aws:s3:::out", "context": {}}]
+    listed = s3_requests("GET", "localhost", "/out", "list-type=2&prefix=runs%2F")
+    assert listed == [{"action": "s3:ListBucket", "resource": "arn:aws:s3:::out", "context": {"s3:prefix": "runs/"}}]
