@@ -18,7 +18,7 @@ import time
 import uuid
 from urllib.parse import parse_qsl
 
-from . import authz, control, ssm_api
+from . import authz, control, documents, ssm_api
 from .sigv4 import AuthFailure, verify
 
 # Hop-by-hop headers, and Expect: the front already answered 100-continue; moto gets the whole body at once.
@@ -161,7 +161,11 @@ class FrontApp:
         # What IAM would be asked, with the tags as they are before the call changes them (authz.py).
         asked = self._authz(lower, service, op, params, body, environ["REQUEST_METHOD"], path, query)
         forward = lambda: self.forward(environ["REQUEST_METHOD"], full_path, header_list, body)  # noqa: E731
-        if service == "ssm" and op in ssm_api.SERVED:
+        too_big = documents.size_refusal(op, body) if service == "ssm" else None
+        if too_big:  # SSM's 64 KB limit on a document, which moto does not check
+            status, headers, data = json_error(400, "MaxDocumentSizeExceeded", too_big)
+            by = "sim"
+        elif service == "ssm" and op in ssm_api.SERVED:
             status, headers, data = self._serve_ssm(environ, op, header_list, body, full_path)
             by = "sim"
         elif service == "ec2":
