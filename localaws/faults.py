@@ -149,11 +149,14 @@ class Faults:
                     if r["fault"] in INVOCATION_KINDS and r.get("instanceId") in (None, instance_id)
                     and r.get("payload") in (None, payload) and self._fires(r)}
 
-    def log(self, api: str, status: int, by: str, fault: str | None = None) -> None:
+    def log(self, api: str, status: int, by: str, fault: str | None = None, authz: list | None = None) -> None:
+        """`authz`: the authorization requests AWS would make for the call (authz.py), kept with it when known."""
         with self.lock:
             self.seq += 1
-            self.calls.append({"seq": self.seq, "api": api, "time": time.time(), "status": status, "by": by,
-                               "fault": fault})
+            entry = {"seq": self.seq, "api": api, "time": time.time(), "status": status, "by": by, "fault": fault}
+            if authz is not None:
+                entry["authz"] = authz
+            self.calls.append(entry)
             self.total += 1
             self.counts[api] = self.counts.get(api, 0) + 1
             if fault == "throttle":

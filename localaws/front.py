@@ -18,7 +18,7 @@ import time
 import uuid
 from urllib.parse import parse_qsl
 
-from . import control, documents, ssm_api
+from . import authz, control, documents, ssm_api
 from .sigv4 import AuthFailure, verify
 
 # Hop-by-hop headers, and Expect: the front already answered 100-continue; moto gets the whole body at once.
@@ -171,6 +171,8 @@ class FrontApp:
                 status, headers, data = fault_answer("throttle", service)
                 self.sim.faults.log(api, status, "ratelimit", "throttle")
                 return self._answer(start_response, status, headers, data)
+        # What IAM would be asked, with the tags as they are before the call changes them (authz.py).
+        asked = self._authz(lower, service, op, params, body, environ["REQUEST_METHOD"], path, query)
         forward = lambda: self.forward(environ["REQUEST_METHOD"], full_path, header_list, body)  # noqa: E731
         too_big = documents.size_refusal(op, body) if service == "ssm" else None
         if too_big:  # SSM's 64 KB limit on a document, which moto does not check
@@ -202,11 +204,24 @@ class FrontApp:
                 slowed = "lateAnswer"
             else:
                 # Carried out, answer lost: the client sees the connection close (curl 52).
-                self.sim.faults.log(api, status, by, "lostAnswer")
+                self.sim.faults.log(api, status, by, "lostAnswer", authz=asked)
                 self._drop(environ)
                 return []
-        self.sim.faults.log(api, status, by, slowed)
+        self.sim.faults.log(api, status, by, slowed, authz=asked)
         return self._answer(start_response, status, headers, data)
+
+    def _authz(self, lower: dict, service: str, op: str, params: list, body: bytes, method: str, path: str, query: str):
+        """The call's authorization requests, or None when the simulator is told not to keep them (config authzLog)
+        or cannot tell (a simulator bug must not fail the call; the log then says so)."""
+        if not self.sim.config.get("authzLog", 1):
+            return None
+        try:
+            key = _ACCESS_KEY.search(lower.get("authorization", ""))
+            world = authz.World(self.sim.account_of(key.group(1) if key else None),
+                                authz.region_of(lower.get("authorization", ""), self.sim.region))
+            return authz.requests(world, service, op, params, body, method, lower.get("host", ""), path, query)
+        except Exception as exc:  # noqa: BLE001
+            return [{"error": f"authz mapping failed: {exc!r}"}]
 
     def _ec2_auth(self, environ, header_list, body, full_path):
         """EC2's answer to a bad signature, for the calls the front may answer without asking moto."""

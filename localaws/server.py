@@ -116,7 +116,10 @@ def bootstrap(endpoint: str) -> dict:
                                       VpcId=vpc)["GroupId"]
     source = ec2.run_instances(
         ImageId=image_id, MinCount=1, MaxCount=1, InstanceType="m5.large", SubnetId=subnet,
-        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "APP01"}]}],
+        # clonectl:source=allowed: the operator's opt-in that the controller policy requires before it may act on a
+        # source (controller/README.md, Security); the controller can never write it itself.
+        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "APP01"},
+                                                                 {"Key": "clonectl:source", "Value": "allowed"}]}],
     )["Instances"][0]["InstanceId"]
     ssm.put_parameter(Name="/clonectl/demo/work-user-password", Type="SecureString",
                       Value="Demo-Only-" + key["SecretAccessKey"][:12])

@@ -41,8 +41,9 @@ DEFAULTS = {
     "rateLimits": ratelimits.DEFAULT_LIMITS,  # API or group -> {"burst": n, "refill": r}; POST merges entry by entry
     "cancelSeconds": 0.5,             # a running invocation shows Cancelling this long after CancelCommand
     "offlineSendRefused": 0,          # 1: SendCommand refuses an instance whose agent is offline (field reports)
+    "authzLog": 1,                    # 1: each logged call carries the authorization requests AWS makes (authz.py)
 }
-FLAGS = ("rateLimitsEnabled", "offlineSendRefused")  # 1 or 0
+FLAGS = ("rateLimitsEnabled", "offlineSendRefused", "authzLog")  # 1 or 0
 WHOLE = ("maxReruns",)          # whole numbers
 
 

@@ -81,6 +81,13 @@ public struct DoctorCommand: AsyncParsableCommand, SelectsOutput {
                     guard info.pingStatus == "Online" else { throw ValidationError("SSM agent \(info.pingStatus ?? "?")") }
                     return "\(i.state), SSM \(info.pingStatus ?? "?"), agent \(info.agentVersion ?? "?"), \(info.platformName ?? info.platformType ?? "?")"
                 }
+                await check("source opt-in tag") {
+                    let i = try await session.ec2.describeAllInstances(instanceIds: [p.source.instanceId]).first
+                    guard i?.tag(SourceClaim.optInKey) == SourceClaim.optInValue else {
+                        throw SourceClaim.NotOptedIn(instanceId: p.source.instanceId, found: i?.tag(SourceClaim.optInKey))
+                    }
+                    return "\(SourceClaim.optInKey)=\(SourceClaim.optInValue) (set by an operator; the controller policy requires it)"
+                }
                 for item in await PermissionReport.check(plan: p, session: session) { report.add(item.status, item.name, item.detail) }
                 if p.documents.mode == .documents {
                     await check("documents \(p.documents.prefix)*") {

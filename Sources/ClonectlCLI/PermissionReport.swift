@@ -1,5 +1,6 @@
 import AWSCore
 import ClonectlPlan
+import ClonectlWorkflow
 
 /// `doctor PLAN`'s permission check: every call the run will make that can be asked about without acting (EC2's
 /// DryRun, SSM's read calls) is asked about; the rest are named as not checkable.
@@ -15,10 +16,12 @@ enum PermissionReport {
             ("ec2:CreateImage", { await ec2.checkPermission("CreateImage") { p in
                 p.add("InstanceId", source)
                 p.add("Name", "clonectl-doctor-permission-check")
+                runTags(&p, "image", role: "source", plan: plan.name)
             } }),
             ("ec2:CreateTags", { await ec2.checkPermission("CreateTags") { p in
                 p.addList("ResourceId", [source])
-                p.addStructList("Tag", [EC2Tag("clonectl:doctor", "check")]) { s, t in s.add("Key", t.key); s.add("Value", t.value) }
+                // The claim's own key: the policy lets clonectl write only clonectl:run and clonectl:state on a source.
+                p.addStructList("Tag", [EC2Tag(SourceClaim.stateKey, "doctor-check")]) { s, t in s.add("Key", t.key); s.add("Value", t.value) }
             } }),
             // The read calls: DescribeInstances is asked above (through the source's image); these answer DryRun.
             ("ec2:DescribeImages", { await ec2.checkPermission("DescribeImages") { $0.addList("Owner", ["self"]) } }),
@@ -41,6 +44,7 @@ enum PermissionReport {
                 p.add("SubnetId", plan.workCopy.subnetId)
                 p.add(plan.workCopy.instanceProfile.hasPrefix("arn:") ? "IamInstanceProfile.Arn" : "IamInstanceProfile.Name",
                       plan.workCopy.instanceProfile)
+                runTags(&p, "instance", role: "work-copy", plan: plan.name)
             } }))
         }
         var checks: [DoctorReport.Check] = []
@@ -53,9 +57,21 @@ enum PermissionReport {
             }
         }
         checks.append(.init(status: .note, name: "not checkable without acting",
-                            detail: "ssm:SendCommand, ssm:GetCommandInvocation, ssm:CancelCommand, ec2:TerminateInstances, "
-                                + "ec2:DeregisterImage, ec2:DeleteSnapshot (see controller/iam/controller-policy.json)"))
+                            detail: "ssm:SendCommand (SSM has no dry run; iam:SimulatePrincipalPolicy would tell, but it needs "
+                                + "iam:SimulatePrincipalPolicy on the caller's own role and is not checked), ssm:GetCommandInvocation, "
+                                + "ssm:CancelCommand, ec2:TerminateInstances, ec2:DeregisterImage, ec2:DeleteSnapshot "
+                                + "(see controller/iam/controller-policy.json; `doctor --guest` sends the read-only preflight)"))
         return checks
+    }
+
+    /// The tags a run puts on what CreateImage and RunInstances create: the controller policy allows those calls only
+    /// with them (aws:RequestTag), so a probe without them would be refused where the run is not.
+    static func runTags(_ p: inout QueryParameters, _ resourceType: String, role: String, plan: String) {
+        let tags = [EC2Tag("clonectl:run", "doctor-check"), EC2Tag("clonectl:plan", plan), EC2Tag("clonectl:role", role)]
+        p.addStructList("TagSpecification", [resourceType]) { s, type in
+            s.add("ResourceType", type)
+            s.addStructList("Tag", tags) { t, tag in t.add("Key", tag.key); t.add("Value", tag.value) }
+        }
     }
 
     static func readProbe(_ call: () async throws -> Void) async -> PermissionVerdict {

@@ -155,6 +155,8 @@ public struct RunCommand: AsyncParsableCommand, SelectsOutput {
                     + "or undo it with `clonectl cleanup \(own.id) --all` first"
             }
             throw CLIFailure.locked(text)
+        } catch let refused as SourceClaim.NotOptedIn {
+            throw CLIFailure.failed("source-not-opted-in", "\(refused)")
         } catch let error as AWSConfigError {
             throw CLIFailure.config(error.description)  // no credentials, say: nothing to resume, exit 78
         } catch {

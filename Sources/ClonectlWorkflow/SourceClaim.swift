@@ -10,6 +10,29 @@ import Foundation
 public struct SourceClaim: Sendable {
     public static let runKey = "clonectl:run"
     public static let stateKey = "clonectl:state"
+    /// The operator's opt-in: only a source tagged `clonectl:source` = `allowed` is cloned. The shipped controller
+    /// policy lets clonectl stop, image, tag and send commands to a source only when it carries this tag, and denies
+    /// clonectl writing or removing it, so which production instances clonectl may touch is the operator's decision,
+    /// made in EC2 (controller/README.md, Security).
+    public static let optInKey = "clonectl:source"
+    public static let optInValue = "allowed"
+
+    /// The source does not carry the operator's opt-in tag.
+    public struct NotOptedIn: Error, CustomStringConvertible {
+        public let instanceId: String
+        public let found: String?
+        public init(instanceId: String, found: String?) {
+            self.instanceId = instanceId
+            self.found = found
+        }
+        public var description: String {
+            "the source \(instanceId) is not opted in to cloning: it needs the tag \(SourceClaim.optInKey)=\(SourceClaim.optInValue)"
+                + (found.map { " (it has \(SourceClaim.optInKey)=\($0))" } ?? "")
+                + ", which an operator sets (clonectl never does: its policy denies it), e.g. `aws ec2 create-tags --resources "
+                + "\(instanceId) --tags Key=\(SourceClaim.optInKey),Value=\(SourceClaim.optInValue)`. The controller policy "
+                + "allows stopping, imaging and commands on a source only with it"
+        }
+    }
 
     let ec2: EC2Client
     public init(ec2: EC2Client) { self.ec2 = ec2 }
@@ -26,11 +49,15 @@ public struct SourceClaim: Sendable {
         }
     }
 
-    /// Refuses a source held by a run other than `ownRunId` (nil: a run not created yet) unless `force`.
-    /// Read-only: it runs before the new run is even recorded.
+    /// Refuses a source without the operator's opt-in tag, and one held by a run other than `ownRunId` (nil: a run
+    /// not created yet) unless `force` (which never skips the opt-in). Read-only: it runs before the new run is even
+    /// recorded.
     public func check(_ instanceId: String, ownRunId: String?, force: Bool) async throws {
         guard let source = try await ec2.describeAllInstances(instanceIds: [instanceId]).first else {
             throw WorkflowError.precondition("the source \(instanceId) was not found in this region")
+        }
+        guard source.tag(Self.optInKey) == Self.optInValue else {
+            throw NotOptedIn(instanceId: instanceId, found: source.tag(Self.optInKey))
         }
         if let holder = source.tag(Self.runKey), holder != ownRunId {
             let state = source.tag(Self.stateKey) ?? ""

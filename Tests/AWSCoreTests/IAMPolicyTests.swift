@@ -28,7 +28,8 @@ import TestSupport
         let url = TestEnvironment.repoRoot.appendingPathComponent("controller/iam/\(policy)")
         let object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any]
         var out = Set<String>()
-        for statement in object?["Statement"] as? [[String: Any]] ?? [] {
+        // Allowed actions only: a Deny statement (the guard on the opt-in tag) grants nothing.
+        for statement in object?["Statement"] as? [[String: Any]] ?? [] where statement["Effect"] as? String == "Allow" {
             if let a = statement["Action"] as? String { out.insert(a) }
             for a in statement["Action"] as? [String] ?? [] { out.insert(a) }
         }
@@ -54,6 +55,26 @@ import TestSupport
         #expect(needed.subtracting(policy).isEmpty, "missing from the policy: \(needed.subtracting(policy).sorted())")
         #expect(policy.subtracting(needed).subtracting(Self.implied).isEmpty,
                 "allowed but never called: \(policy.subtracting(needed).subtracting(Self.implied).sorted())")
+    }
+
+    /// The publisher policy: exactly the document calls `documents publish` makes, on clonectl documents only; any
+    /// document call the SSM client makes (`documentCall("X"`) is in it.
+    @Test func publisherPolicyIsTheDocumentCallsOnClonectlDocuments() throws {
+        let policy = try Self.actions(in: "publisher-policy.json")
+        let publish: Set<String> = ["ssm:CreateDocument", "ssm:UpdateDocument", "ssm:UpdateDocumentDefaultVersion",
+                                    "ssm:DescribeDocument", "ssm:GetDocument", "ssm:ListDocumentVersions"]
+        #expect(policy == publish.union(["sts:GetCallerIdentity"]), "\(policy.sorted())")
+        let dir = TestEnvironment.repoRoot.appendingPathComponent("Sources/AWSCore/SSM")
+        let regex = try NSRegularExpression(pattern: #"documentCall\("([A-Z][A-Za-z]+)""#)
+        for file in try FileManager.default.contentsOfDirectory(atPath: dir.path) where file.hasSuffix(".swift") {
+            let text = try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8)
+            for m in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                let op = "ssm:\(text[Range(m.range(at: 1), in: text)!])"
+                #expect(policy.contains(op), "\(op) is called by \(file) but not in publisher-policy.json")
+            }
+        }
+        let text = try String(contentsOf: TestEnvironment.repoRoot.appendingPathComponent("controller/iam/publisher-policy.json"), encoding: .utf8)
+        #expect(text.contains("document/clonectl-*") && !text.contains("\"Resource\": \"*\",\n      \"Action\": \"ssm"))
     }
 
     @Test func instancePolicyLetsTheGuestReadOnlyClonectlSecrets() throws {

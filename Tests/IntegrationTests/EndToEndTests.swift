@@ -136,6 +136,13 @@ import TestSupport
         #expect(try ledger.commands(runId: runId, step: "verify").count == 2)
         #expect(try ledger.runs().count == 1)
         #expect(try ledger.run(id: runId).status == "succeeded")
+
+        // Undone: clones terminated, images deregistered, snapshots deleted, the source's claim released.
+        let cleanup = try w.run(["cleanup", runId, "--all", "--yes"])
+        #expect(cleanup.status == 0, "stdout: \(cleanup.stdout)\nstderr: \(cleanup.stderr)")
+        // Every call of the run, the step, the rerun and the cleanup, as AWS would authorize them, against
+        // controller/iam/controller-policy.json (documents mode: without the inline statement).
+        try IAMReplay.expectRunPolicyAllows(try await Self.control(w, "/calls"))
     }
 
     @Test func aDryRunMakesNoAWSCall() async throws {
@@ -179,6 +186,13 @@ import TestSupport
         #expect(!lines.contains { $0.hasPrefix("FAIL") })
         #expect(lines.contains { $0.hasPrefix("ok") && $0.contains("guest preflight") && $0.contains("EC2Launch") },
                 "the guest's EC2Launch flavour: \(full.stdout)")
+        #expect(lines.contains { $0.hasPrefix("ok") && $0.contains("source opt-in tag") }, "\(full.stdout)")
+        // moto answers a dry run without evaluating conditions: the probes themselves, replayed against the shipped
+        // policy, must be allowed (a probe without the run's tags would be refused by AWS where the run is not).
+        let probes = try IAMReplay.judge(calls: try await Self.control(w, "/calls"), policy: "controller-policy.json")
+        #expect(probes.denied.isEmpty && probes.unknown.isEmpty, "doctor's probes under the run policy: \(probes.denied) \(probes.unknown)")
+        #expect(probes.apis.isSuperset(of: ["ec2:StopInstances", "ec2:CreateImage", "ec2:RunInstances", "ec2:CreateTags"]),
+                "\(probes.apis.sorted())")
         var env = w.env
         let readOnlyKey: String = try #require(w.local.readOnlyAccessKeyId)
         let readOnlySecret: String = try #require(w.local.readOnlySecretAccessKey)

@@ -57,13 +57,16 @@ import TestSupport
     }
 
     /// A world with a fresh source instance of its own, Online in SSM, and a plan named `name` for it.
-    static func world(_ name: String, region: Bool = false) async throws -> World {
+    /// `optedIn`: the source carries the operator's opt-in tag clonectl:source=allowed (SourceClaim), as a source
+    /// must for the controller policy to let clonectl act on it.
+    static func world(_ name: String, region: Bool = false, optedIn: Bool = true) async throws -> World {
         let local = try shared.get()
         let aws = try MotoClients(local: local)
         let pristine = try await pristine(local)
         var input = RunInstancesInput(imageId: local.sourceImageId, instanceType: "m5.large")
         input.subnetId = local.subnetId
-        input.tagSpecifications = [EC2TagSpecification(resourceType: "instance", tags: [EC2Tag("Name", "source-\(name)")])]
+        input.tagSpecifications = [EC2TagSpecification(resourceType: "instance", tags: [EC2Tag("Name", "source-\(name)")]
+            + (optedIn ? [EC2Tag("clonectl:source", "allowed")] : []))]
         let source = try #require(try await aws.ec2.runInstances(input).instances.first?.instanceId)
         _ = try await post(local, "/guests/\(source)", pristine)
         // Wait until its agent is Online, as a live production server's is.
@@ -182,6 +185,26 @@ import TestSupport
 
     /// A run undone by cleanup is recorded as cleaned, its steps undone; neither run nor --rerun resumes it.
     /// Cleanup lists first, refuses without --yes off a terminal, and --dry-run deletes nothing.
+    /// A source without the operator's opt-in tag is refused before anything is recorded or changed, saying which
+    /// tag to set; `doctor` says the same.
+    @Test func aSourceWithoutTheOptInTagIsRefusedBeforeAnything() async throws {
+        let w = try await Self.world("optin", optedIn: false)
+        let r = try w.run(["run", w.plan.path])
+        #expect(r.status == 1, "stdout: \(r.stdout)\nstderr: \(r.stderr)")
+        #expect(r.stderr.contains("not opted in") && r.stderr.contains("clonectl:source=allowed")
+                && r.stderr.contains("aws ec2 create-tags --resources \(w.source)"), "\(r.stderr)")
+        #expect(try Ledger(path: w.ledger).runs().isEmpty, "no run recorded")
+        let source = try #require(try await w.aws.ec2.describeAllInstances(instanceIds: [w.source]).first)
+        #expect(source.tag("clonectl:run") == nil && source.stateName == .running, "the source is untouched")
+        let doctor = try w.run(["doctor", w.plan.path])
+        #expect(doctor.stdout.split(separator: "\n").contains { $0.hasPrefix("FAIL") && $0.contains("source opt-in tag") },
+                "\(doctor.stdout)")
+        // Opted in by the operator, the same plan runs as far as the first step.
+        try await w.aws.ec2.createTags(resourceIds: [w.source], tags: [EC2Tag("clonectl:source", "allowed")])
+        let ok = try w.run(["run", w.plan.path, "--until", "preflight"])
+        #expect(ok.status == 0, "stderr: \(ok.stderr)")
+    }
+
     @Test func aCleanedRunIsNotResumed() async throws {
         let w = try await Self.world("cleaned")
         let r = try w.run(["run", w.plan.path, "--until", "launch-work-copy"])
