@@ -19,6 +19,7 @@ public enum MarkdownReport {
         if let d = r.sourceDowntime {
             out += "| source downtime | \(ReportRenderer.duration(d.seconds)) (\(d.instanceId) stopped \(d.stoppedAt), running again \(d.runningAt ?? "not yet")) |\n"
         }
+        out += "| states | \(r.stateAsOf.phrase)\(r.stateAsOf.source == "aws" ? "" : " (`--refresh` asks AWS)") |\n"
         let t = r.totals
         out += "| guest steps | \(t.guestSteps) on \(t.instances) instances: \(t.ok) ok, \(t.changed) changed, \(t.failed) failed, \(t.reboots) reboots |\n\n"
 
@@ -42,10 +43,15 @@ public enum MarkdownReport {
         }
 
         out += "\n## Lineage\n\n```mermaid\n" + ReportRenderer.mermaidFlowchart(r.lineage) + "```\n\n"
-        out += "| kind | id | name | private IP | host name | state |\n| --- | --- | --- | --- | --- | --- |\n"
+        for e in r.stateAsOf.errors { out += "> **State not read from AWS:** \(cell(e))\n\n" }
+        let refreshed = r.stateAsOf.source == "aws"
+        out += "| kind | id | name | private IP | host name | state (recorded) |\(refreshed ? " state now |" : "")\n"
+        out += "| --- | --- | --- | --- | --- | --- |\(refreshed ? " --- |" : "")\n"
         for n in r.lineage.nodes {
-            out += "| \(ReportRenderer.kindTitle(n.kind)) | `\(n.id)` | \(cell(n.name ?? "")) | \(n.privateIp ?? "") | \(cell(n.hostName ?? "")) | \(n.state) |\n"
+            out += "| \(ReportRenderer.kindTitle(n.kind)) | `\(n.id)` | \(cell(n.name ?? "")) | \(n.privateIp ?? "") | \(cell(n.hostName ?? "")) | \(n.state) |"
+            out += refreshed ? " \(n.stateNow ?? "not read") |\n" : "\n"
         }
+        out += "\nStates \(r.stateAsOf.phrase).\n"
 
         out += "\n## Guest steps per instance\n\n"
         let shown = r.instances.filter(\.failed) + r.instances.filter { !$0.failed }.prefix(detailLimit)
@@ -56,7 +62,7 @@ public enum MarkdownReport {
         for i in shown {
             for g in i.steps {
                 let changes = g.changes.map { "\($0.item): \($0.from) → \($0.to)" }.joined(separator: "; ")
-                out += "| \(cell(i.name ?? i.role)) `\(i.instanceId)` | \(g.step) | \(g.payload)@\(g.version) `\(g.payloadSha256.prefix(12))` | \(g.result) | \(cell(changes)) | \(g.verdict ?? "–") | `\(g.commandId)` |\n"
+                out += "| \(cell(i.name ?? i.role)) `\(i.instanceId)`\(ReportRenderer.stateNote(i)) | \(g.step) | \(g.payload)@\(g.version) `\(g.payloadSha256.prefix(12))` | \(g.result) | \(cell(changes)) | \(g.verdict ?? "–") | `\(g.commandId)` |\n"
             }
         }
         return out

@@ -89,12 +89,13 @@ public enum ReportBuilder {
             reboots: spans.values.joined().reduce(0) { $0 + $1.reboots },
             waitSeconds: (reportWaits.compactMap(\.seconds).reduce(0, +) * 1000).rounded() / 1000)
 
-        return RunReport(header: header, failures: failures,
+        let lineage = LineageBuilder.build(state: state, steps: steps, resources: resources, commands: commands, ledger: ledger)
+        let recorded = Dictionary(lineage.nodes.map { ($0.id, $0.state) }, uniquingKeysWith: { a, _ in a })
+        return RunReport(header: header, stateAsOf: RunReport.StateAsOf(source: "ledger", at: run.updatedAt),
+                         failures: failures,
                          sourceDowntime: downtime(state: state, steps: steps, waits: waits),
-                         timeline: timeline,
-                         lineage: LineageBuilder.build(state: state, steps: steps, resources: resources, commands: commands,
-                                                       ledger: ledger),
-                         totals: totals, instances: ordered)
+                         timeline: timeline, lineage: lineage, totals: totals,
+                         instances: ordered.map { var i = $0; i.state = recorded[i.instanceId]; return i })
     }
 
     /// Stopped: when StopInstances was sent (the stopping wait begins right after it). Running again: when

@@ -38,3 +38,28 @@ extension EndToEndTests {
         #expect(html.status == 0, "stderr: \(html.stderr)")
     }
 }
+
+/// The report of a real failed run: GuestFaultEndToEndTests' run right after its first guest fault (sysprep refused
+/// while EC2Launch v2 is still running), so the failure comes from the local AWS and the ledger, not a hand-written
+/// one. Golden Markdown and JSON as for the successful run.
+extension GuestFaultEndToEndTests {
+    static func checkFailedReport(_ w: EndToEndTests.World) throws {
+        let md = try w.run(["report", "--format", "md"])
+        #expect(md.status == 0, "stderr: \(md.stderr)")
+        let json = try w.run(["report", "--format", "json"])
+        #expect(json.status == 0, "stderr: \(json.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let header = try #require(object["header"] as? [String: Any])
+        #expect(header["result"] as? String == "failed", "\(header)")
+        let failures = try #require(object["failures"] as? [[String: Any]])
+        #expect(failures.first?["step"] as? String == "sysprep", "\(failures)")
+        #expect(failures.contains { ($0["error"] as? String ?? "").contains("EC2Launch v2 is still running") }, "\(failures)")
+        #expect(failures.contains { !(($0["logTail"] as? [String]) ?? []).isEmpty }, "a failed guest step carries its log tail")
+        // Failures first: the section comes before the timeline in the Markdown.
+        let failuresAt = try #require(md.stdout.range(of: "## Failures"))
+        let timelineAt = try #require(md.stdout.range(of: "## Timeline"))
+        #expect(failuresAt.lowerBound < timelineAt.lowerBound)
+        try ReportGolden.check(md.stdout, against: "report-failed-golden.md")
+        try ReportGolden.check(json.stdout, against: "report-failed-golden.json")
+    }
+}
