@@ -31,6 +31,25 @@ extension EndToEndTests {
         try ReportGolden.check(md.stdout, against: "report-golden.md")
         try ReportGolden.check(json.stdout, against: "report-golden.json")
 
+        // --refresh: the state now from the local AWS (moto's EC2), by id; without it, "as recorded".
+        #expect((object["stateAsOf"] as? [String: Any])?["source"] as? String == "ledger")
+        #expect(md.stdout.contains("| states | as recorded at "), "\(md.stdout.prefix(1200))")
+        let fresh = try w.run(["report", "--refresh", "--format", "json"])
+        #expect(fresh.status == 0, "stderr: \(fresh.stderr)")
+        let now = try #require(try JSONSerialization.jsonObject(with: Data(fresh.stdout.utf8)) as? [String: Any])
+        let asOf = try #require(now["stateAsOf"] as? [String: Any])
+        #expect(asOf["source"] as? String == "aws" && (asOf["errors"] as? [Any])?.isEmpty == true, "\(asOf)")
+        let nodes = ((now["lineage"] as? [String: Any])?["nodes"] as? [[String: Any]]) ?? []
+        let stateNow = Dictionary(nodes.map { ($0["kind"] as? String ?? "", $0["stateNow"] as? String ?? "unread") }, uniquingKeysWith: { a, _ in a })
+        #expect(stateNow["source-instance"] == "running" && stateNow["clone"] == "running" && stateNow["master-image"] == "available", "\(stateNow)")
+        // The cleanup step terminated the work copy: EC2 still lists it as terminated (or no longer knows it).
+        #expect(["terminated", "shutting-down", "gone"].contains(stateNow["work-copy"] ?? ""), "\(stateNow)")
+        // AWS unreachable: the report is still written, says why, and the command fails (nothing could be read).
+        let down = try w.run(["report", "--refresh", "--format", "md", "--endpoint-url", "http://127.0.0.1:9"])
+        #expect(down.status == 1, "stderr: \(down.stderr)")
+        #expect(down.stdout.contains("State not read from AWS:") && down.stderr.contains("--refresh could not read any state"),
+                "stdout: \(down.stdout.prefix(600))\nstderr: \(down.stderr)")
+
         // The HTML, kept for the browser check and as a CI artifact.
         let folder = TestEnvironment.repoRoot.appendingPathComponent(".build/report-artifacts")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
