@@ -304,3 +304,21 @@ def test_render_benchmark_probe_reads_the_page_timing(demo_run, tmp_path):
     assert timing["height"] > 1000 > floor["height"], (timing, floor)
     print(f"\nreport figures: demo page laid out {timing['layoutDone']:.0f} ms after navigation start "
           f"(empty page {floor['layoutDone']:.0f} ms); scripts/bench/report-render.py prints the medians")
+
+
+def test_plan_report_page_renders_with_refreshed_states(demo_run):
+    """report --plan demo --refresh as one HTML page: well-formed, self-contained, rendered by Chromium (PNG kept):
+    the rounds table links to the round's detail, the lineage across rounds is drawn, states say when AWS was asked."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = ARTIFACTS / "demo-plan-report.html"
+    page.write_text(report(demo_run, "--plan", "demo", "--refresh", "--format", "html"))
+    c = check_html(page.read_text())
+    data = json.loads(report(demo_run, "--format", "json"))
+    anchor = "run-" + data["header"]["runId"].removeprefix("run-")
+    assert anchor in c.ids and f"{anchor}-timeline" in c.ids and "rounds" in c.ids and "plan-lineage" in c.ids
+    png = ARTIFACTS / "demo-plan-report.png"
+    png.unlink(missing_ok=True)
+    _, dom = render(page, png)
+    assert f'href="#{anchor}"' in dom and '<svg class="lineage-graph plan-lineage"' in dom
+    assert "States from AWS at" in dom and "state now" in dom
+    print(f"\nreport figures: demo plan HTML {page.stat().st_size} bytes, PNG at {png}")

@@ -94,7 +94,7 @@ public struct PlanReport: Codable, Sendable, Equatable {
                 var node = RunReport.Lineage.Node(id: id, kind: "clones", name: "\(clones.count) clones",
                                                   state: standing == clones.count ? "running" : standing == 0 ? "deleted" : "\(standing) standing")
                 if clones.contains(where: { $0.stateNow != nil }) {
-                    node.stateNow = standing == 0 ? "gone" : "\(standing) of \(clones.count) standing"
+                    node.stateNow = standing == 0 ? "gone" : "\(standing)/\(clones.count) standing"
                 }
                 nodes.append(node)
                 edges.append(.init(from: last, to: id, label: "launched"))
