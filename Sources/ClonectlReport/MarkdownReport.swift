@@ -37,7 +37,11 @@ public enum MarkdownReport {
         out += "## Timeline\n\n```mermaid\n" + gantt(r) + "```\n\n"
         out += "| step | status | duration | waits | guest commands |\n| --- | --- | --- | --- | --- |\n"
         for s in r.timeline {
-            let waits = s.waits.map { "\($0.kind) \(ReportRenderer.duration($0.seconds))" }.joined(separator: ", ")
+            let waits = waitGroups(s.waits).map { g in
+                g.count == 1 ? "\(g[0].kind) \(ReportRenderer.duration(g[0].seconds))"
+                    : g.count <= groupAbove ? g.map { "\($0.kind) \(ReportRenderer.duration($0.seconds))" }.joined(separator: ", ")
+                    : "\(g[0].kind) ×\(g.count) (longest \(ReportRenderer.duration(g.compactMap(\.seconds).max())))"
+            }.joined(separator: ", ")
             let commands = s.commands.map { "\($0.payload)@\($0.version) on \($0.group == "clones" ? "\($0.instanceCount) clones" : $0.group) (\(ReportRenderer.duration($0.seconds)))" }.joined(separator: ", ")
             out += "| \(s.name) | \(s.status) | \(ReportRenderer.duration(s.seconds)) | \(cell(waits)) | \(cell(commands)) |\n"
         }
@@ -78,9 +82,18 @@ public enum MarkdownReport {
             let end = max(at(s.finishedAt) ?? start, start + 1)
             out += "  section \(ReportRenderer.mermaidEscape(s.name))\n"
             out += "  \(taskName(s.name)) :\(s.status == "failed" ? "crit, " : "")\(start), \(end)\n"
-            for w in s.waits {
-                guard let a = at(w.startedAt) else { continue }
-                out += "  wait \(taskName(w.kind)) :active, \(a), \(max(at(w.finishedAt) ?? a, a + 1))\n"
+            for g in waitGroups(s.waits) {
+                if g.count > groupAbove {
+                    // 500 clones' reboots: one task from the first start to the last end, counted.
+                    let starts = g.compactMap { at($0.startedAt) }, ends = g.compactMap { at($0.finishedAt) ?? at($0.startedAt) }
+                    guard let a = starts.min() else { continue }
+                    out += "  wait \(taskName(g[0].kind)) ×\(g.count) :active, \(a), \(max(ends.max() ?? a, a + 1))\n"
+                    continue
+                }
+                for w in g {
+                    guard let a = at(w.startedAt) else { continue }
+                    out += "  wait \(taskName(w.kind)) :active, \(a), \(max(at(w.finishedAt) ?? a, a + 1))\n"
+                }
             }
             for c in s.commands {
                 guard let a = at(c.sentAt) else { continue }
@@ -88,6 +101,16 @@ public enum MarkdownReport {
             }
         }
         return out
+    }
+
+    /// Waits of one kind past this many in a step are one line (gantt) or one count (table): a fleet stays readable.
+    static let groupAbove = 3
+
+    /// A step's waits by kind, in order of each kind's first wait.
+    static func waitGroups(_ waits: [RunReport.Wait]) -> [[RunReport.Wait]] {
+        var kinds: [String] = []
+        for w in waits where !kinds.contains(w.kind) { kinds.append(w.kind) }
+        return kinds.map { k in waits.filter { $0.kind == k } }
     }
 
     static func taskName(_ s: String) -> String { s.replacingOccurrences(of: ":", with: " ").replacingOccurrences(of: "#", with: " ") }
