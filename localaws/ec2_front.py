@@ -18,6 +18,8 @@ NS = "http://ec2.amazonaws.com/doc/2016-11-15"
 ET.register_namespace("", NS)
 Q = "{%s}" % NS
 CODES = {"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48, "stopping": 64, "stopped": 80}
+# Read calls whose DryRun moto ignores (it honours it on the others clonectl asks about).
+DRY_RUN_IGNORED = {"DescribeSnapshots"}
 _IDS = re.compile(r"<instanceId>(i-[0-9a-f]+)</instanceId>")
 
 
@@ -90,6 +92,12 @@ class Ec2Front:
             if busy:
                 return 400, [("Content-Type", "text/xml")], error_xml(
                     "IncorrectInstanceState", f"The instance '{busy[0]}' is not in a state from which it can be started.")
+        if values.get("DryRun", "").lower() == "true" and action in DRY_RUN_IGNORED:
+            # EC2 never answers a dry run with data: allowed is 412 DryRunOperation (moto answers these read calls
+            # as if DryRun were absent).
+            denied = authenticate()
+            return denied if denied is not None else (412, [("Content-Type", "text/xml")], error_xml(
+                "DryRunOperation", "Request would have succeeded, but DryRun flag is set."))
         status, headers, body = forward()
         if status != 200:
             return status, headers, body

@@ -8,7 +8,7 @@ from . import model
 
 # The EC2 actions clonectl calls (DOMAIN.md); the front adjusts several of them.
 SERVED = ("DescribeInstances", "StopInstances", "StartInstances", "CreateImage", "DescribeImages", "RunInstances",
-          "CreateTags", "TerminateInstances", "DeregisterImage", "DeleteSnapshot")
+          "CreateTags", "TerminateInstances", "DeregisterImage", "DeleteSnapshot", "DescribeNetworkInterfaces")
 _AMI_NAME = re.compile(r"^[A-Za-z0-9()\[\] ./\-'@_]{3,128}$")
 
 

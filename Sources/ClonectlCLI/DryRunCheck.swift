@@ -6,7 +6,8 @@ import ClonectlWorkflow
 
 /// `run --dry-run --check`: after the dry run's list, read-only checks against AWS, as `doctor PLAN --guest` makes
 /// them: the plan's source exists in the run's region and its SSM agent is Online, each permission the run needs
-/// (EC2 DryRun calls), and the read-only preflight payload on the source. Nothing is changed.
+/// (EC2 DryRun calls), that the clones' fixed private addresses are free, and the read-only preflight payload
+/// on the source. Nothing is changed.
 enum DryRunCheck {
     /// One check each into `checks` (printed as they finish in text mode, as doctor's are).
     static func run(plan: Plan, planFile: String, controller: Controller, report checks: DoctorReport) async throws {
@@ -51,6 +52,28 @@ enum DryRunCheck {
             await report("security groups") {
                 try await session.ec2.describeSecurityGroups(ids: groups).map { "\($0.groupId) (\($0.vpcId ?? "?"))" }
                     .joined(separator: ", ")
+            }
+        }
+        // Fixed clone addresses: RunInstances fails on an address a network interface already holds (an earlier
+        // round's clones, a load balancer's interface), after the master image was made. Say so before the run.
+        let fixed = Dictionary(grouping: plan.clones.compactMap { c in c.privateIp.map { (subnet: c.subnetId, ip: $0, clone: c.name) } },
+                               by: \.subnet)
+        if !fixed.isEmpty {
+            await report("clone addresses") {
+                var taken: [String] = []
+                for subnet in fixed.keys.sorted() {
+                    let wanted = fixed[subnet] ?? []
+                    for use in try await session.ec2.addressesInUse(subnetId: subnet, addresses: wanted.map(\.ip)) {
+                        let clone = wanted.first { $0.ip == use.address }?.clone ?? "?"
+                        let holder = use.instanceId.map { "instance \($0)" } ?? use.owner.map { "'\($0)'" } ?? "no instance"
+                        taken.append("\(use.address) (clone \(clone)) is held by \(use.networkInterfaceId), \(holder)")
+                    }
+                }
+                guard taken.isEmpty else {
+                    throw ValidationFailure(taken.joined(separator: "; ") + ": free the address or choose another privateIp")
+                }
+                let count = fixed.values.reduce(0) { $0 + $1.count }
+                return "\(count) fixed address\(count == 1 ? "" : "es") free in \(fixed.count) subnet\(fixed.count == 1 ? "" : "s")"
             }
         }
         for item in await PermissionReport.check(plan: plan, session: session) { checks.add(item.status, item.name, item.detail) }

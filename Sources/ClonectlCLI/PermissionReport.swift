@@ -20,6 +20,14 @@ enum PermissionReport {
                 p.addList("ResourceId", [source])
                 p.addStructList("Tag", [EC2Tag("clonectl:doctor", "check")]) { s, t in s.add("Key", t.key); s.add("Value", t.value) }
             } }),
+            // The read calls: DescribeInstances is asked above (through the source's image); these answer DryRun.
+            ("ec2:DescribeImages", { await ec2.checkPermission("DescribeImages") { $0.addList("Owner", ["self"]) } }),
+            ("ec2:DescribeSnapshots", { await ec2.checkPermission("DescribeSnapshots") { $0.addList("Owner", ["self"]) } }),
+            ("ec2:DescribeTags", { await ec2.checkPermission("DescribeTags") { $0.add("MaxResults", 5) } }),
+            ("ec2:DescribeNetworkInterfaces", { await ec2.checkPermission("DescribeNetworkInterfaces") { p in
+                p.add("Filter.1.Name", "subnet-id")
+                p.add("Filter.1.Value.1", plan.workCopy.subnetId)
+            } }),
             ("ssm:ListCommands", { await readProbe { _ = try await session.ssm.listCommands(maxResults: 1) } }),
             ("ssm:ListCommandInvocations", { await readProbe { _ = try await session.ssm.listCommandInvocations(maxResults: 1) } }),
         ]

@@ -65,12 +65,16 @@ enum Check {
         return "'\(v)' is not a Windows time zone id; \(hint)use an Id from `tzutil /l` (or Get-TimeZone -ListAvailable), such as 'Tokyo Standard Time'"
     }
 
-    /// Services jobs-stop must never stop: Run Command (the SSM agent), EC2Launch/EC2Config, and the RPC/COM/WMI
-    /// services they need. Stopping one on the source cuts clonectl off from the production server mid-run (its
-    /// restore is itself a Run Command). RpcSs depends on RpcEptMapper and DcomLaunch, Winmgmt on RpcSs (their
-    /// DependOnService values on Windows Server 2016-2022); the SSM agent and EC2Launch need WMI and RPC.
+    /// Services jobs-stop must never stop: Run Command (the SSM agent), EC2Launch/EC2Config, the RPC/COM/WMI
+    /// services they need, and what keeps a Windows server reachable and managed (workstation and Netlogon for the
+    /// domain, DNS client, the firewall service, the event log, the task scheduler). Stopping one on the source cuts
+    /// clonectl off from the production server mid-run (its restore is itself a Run Command). The same list as the
+    /// guest's (`$script:ProtectedServices` in ps-scripts/agent/1.1.0/CloneAgent.psm1; a test keeps them one). The
+    /// guest also refuses a service that one of these depends on (its stop would cascade): only the instance knows
+    /// that graph, so plan validation cannot check it.
     static let protectedServices = ["AmazonSSMAgent", "EC2Launch", "Ec2Config", "Winmgmt", "RpcSs", "RpcEptMapper",
-                                           "DcomLaunch"]
+                                    "DcomLaunch", "LanmanWorkstation", "Netlogon", "Dnscache", "mpssvc", "EventLog",
+                                    "Schedule"]
 
     /// The protected services a service name or wildcard pattern (`*`, `?`, as Get-Service takes them) would match.
     static func protectedMatches(_ pattern: String) -> [String] {
@@ -91,7 +95,7 @@ enum Check {
         let hit = protectedMatches(v)
         guard hit.isEmpty else {
             let what = hit.count == 1 && hit[0].caseInsensitiveCompare(v) == .orderedSame ? "'\(v)'" : "'\(v)' matches \(hit.joined(separator: ", ")), which"
-            return "\(what) must keep running: Run Command, EC2Launch and the RPC/WMI services they need are protected "
+            return "\(what) must keep running: Run Command, EC2Launch, the RPC/WMI services they need and what keeps the server reachable are protected "
                 + "(stopping one cuts clonectl off from the server); remove it from prep.jobs.services"
         }
         return nil

@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import ClonectlPlan
+import TestSupport
 
 /// Plan validation of issue 10: Windows time-zone ids from the real list, protected services, where the access aids go.
 @Suite struct PlanSafetyTests {
@@ -57,6 +58,20 @@ import Foundation
         #expect(issues(plan(prep: "prep:\n  jobs: {services: [AppSvc, 'App*', Ec2Launcher]}")).isEmpty,
                 "a pattern that matches no protected service is fine")
         #expect(issues(plan(prep: "prep:\n  jobs: {services: ['*']}")).count == 1)
+    }
+
+    /// One list: plan validation refuses exactly the services the 1.1.0 guest refuses by name.
+    @Test func theProtectedServicesAreTheGuestsList() throws {
+        let module = TestEnvironment.repoRoot.appendingPathComponent("ps-scripts/agent/1.1.0/CloneAgent.psm1")
+        let text = try String(contentsOf: module, encoding: .utf8)
+        let start = try #require(text.range(of: "$script:ProtectedServices = @("))
+        let end = try #require(text[start.upperBound...].firstIndex(of: ")"))
+        let names = text[start.upperBound..<end].split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespacesAndNewlines).trimmingCharacters(in: CharacterSet(charactersIn: "'"))
+        }
+        #expect(names.count >= 13, "\(names)")
+        #expect(Set(names) == Set(Check.protectedServices), "guest \(names) vs plan \(Check.protectedServices)")
+        #expect(issues(plan(prep: "prep:\n  jobs: {services: [Schedule, 'Dns*']}")).count == 2)
     }
 
     @Test func theAccessAidsGoOnTheWorkCopyUnlessThePlanSaysSource() throws {

@@ -352,6 +352,8 @@ import TestSupport
         #expect(r.stdout.split(separator: "\n").contains { $0.hasPrefix("ok") && $0.contains("source \(w.source)") && $0.contains("SSM Online") })
         #expect(r.stdout.split(separator: "\n").contains { $0.hasPrefix("ok") && $0.contains("guest preflight") })
         #expect(r.stdout.contains("permission ec2:CreateImage"))
+        let reads = r.stdout.split(separator: "\n").filter { $0.contains("permission ec2:Describe") }
+        #expect(reads.count == 4 && reads.allSatisfy { $0.hasPrefix("ok") }, "the read calls are asked by DryRun too: \(reads)")
         #expect(r.stdout.split(separator: "\n").contains { $0.hasPrefix("ok") && $0.contains("subnets") && $0.contains(w.local.subnetId) })
         // Permissions are asked with EC2's DryRun (a call, but no change); the only command sent is the read-only preflight.
         let after = try await Self.counts(w.local)
@@ -362,6 +364,25 @@ import TestSupport
         #expect(try await w.aws.ec2.describeAllInstances(instanceIds: [w.source]).first?.state == "running")
         #expect(try await Self.tags(w, w.source)["clonectl:run"] == nil, "the source was not claimed")
         #expect(try Ledger(path: w.ledger).runs().isEmpty)
+
+        // A clone's fixed address that a network interface holds (here the source's own) fails the check, naming
+        // the holder; a free one passes.
+        let held = try #require(try await w.aws.ec2.describeAllInstances(instanceIds: [w.source]).first?.privateIpAddress)
+        let cloneLine = "  - {name: checked-a, subnetId: \(w.local.subnetId), "
+        let planText = try String(contentsOf: w.plan, encoding: .utf8)
+        try planText.replacingOccurrences(of: cloneLine, with: cloneLine + "privateIp: \(held), ")
+            .write(to: w.plan, atomically: true, encoding: .utf8)
+        let taken = try w.run(["run", w.plan.path, "--dry-run", "--check"])
+        #expect(taken.status == 1)
+        #expect(taken.stdout.contains("FAIL  clone addresses") && taken.stdout.contains("\(held) (clone checked-a) is held by eni-")
+                && taken.stdout.contains("instance \(w.source)"), "\(taken.stdout)")
+        let free = held.split(separator: ".").dropLast().joined(separator: ".") + ".250"
+        try planText.replacingOccurrences(of: cloneLine, with: cloneLine + "privateIp: \(free), ")
+            .write(to: w.plan, atomically: true, encoding: .utf8)
+        let open = try w.run(["run", w.plan.path, "--dry-run", "--check"])
+        #expect(open.status == 0, "\(open.stdout)")
+        #expect(open.stdout.split(separator: "\n").contains { $0.hasPrefix("ok") && $0.contains("clone addresses") && $0.contains("1 fixed address free") },
+                "\(open.stdout)")
 
         // A wrong id: named, with what to check.
         try String(contentsOf: w.plan, encoding: .utf8).replacingOccurrences(of: w.source, with: "i-0123456789abcdef0")
