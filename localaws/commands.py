@@ -69,6 +69,9 @@ class Command:
     document_version: str = "$DEFAULT"  # as sent
     outputs: dict = field(default_factory=dict)  # OutputS3*, ServiceRoleArn, NotificationConfig, CloudWatch*
     stopped_by_errors: bool = False
+    plugin: str = "aws:runPowerShellScript"  # a schemaVersion 2.2 document's plugin is its step's name
+    script: str | None = None  # a custom document's script with its parameters filled in (customdocs.py)
+    step_timeout: int | None = None  # a custom document's timeoutSeconds
     queue: collections.deque = field(default_factory=collections.deque)  # instance ids not dispatched yet
 
 

@@ -7,6 +7,7 @@ $DEFAULT and $LATEST); its hash is the SHA-256 of the content the simulator stan
 since clients compare a hash they read from DescribeDocument, not a known constant.
 """
 import hashlib
+import json
 import re
 
 NAME = "AWS-RunPowerShellScript"
@@ -21,10 +22,32 @@ HASHES = {"Sha256": hashlib.sha256(DOCUMENT_CONTENT.encode()).hexdigest(),
 _PARAM_REF = re.compile(r"\{\{.*?\}\}", re.S)
 
 
+MAX_CONTENT_BYTES = 64 * 1024  # "The size limit of a document is 64 KB" (MaxDocumentSizeExceeded)
+
+
+def size_refusal(operation: str, raw: bytes):
+    """SSM's message when CreateDocument / UpdateDocument carries content over 64 KB; None otherwise."""
+    if operation not in ("CreateDocument", "UpdateDocument"):
+        return None
+    try:
+        content = json.loads(raw or b"{}").get("Content")
+    except (ValueError, AttributeError):
+        return None
+    if isinstance(content, str) and len(content.encode("utf-8")) > MAX_CONTENT_BYTES:
+        return (f"The content of the document is {len(content.encode('utf-8'))} bytes; the size limit of a document "
+                f"is {MAX_CONTENT_BYTES} bytes (64 KB).")
+    return None
+
+
 class DocumentError(Exception):
     def __init__(self, code: str, message: str):
         super().__init__(message)
         self.code, self.message = code, message
+
+
+def is_aws_document(name: str) -> bool:
+    """AWS-RunPowerShellScript by name or ARN; anything else is an account's own document (customdocs.py)."""
+    return name == NAME or name.endswith(":document/" + NAME)
 
 
 def check(body: dict) -> dict:

@@ -18,7 +18,7 @@ import time
 import uuid
 from urllib.parse import parse_qsl
 
-from . import control, ssm_api
+from . import control, documents, ssm_api
 from .sigv4 import AuthFailure, verify
 
 # Hop-by-hop headers, and Expect: the front already answered 100-continue; moto gets the whole body at once.
@@ -159,7 +159,11 @@ class FrontApp:
                 self.sim.faults.log(api, status, "ratelimit", "throttle")
                 return self._answer(start_response, status, headers, data)
         forward = lambda: self.forward(environ["REQUEST_METHOD"], full_path, header_list, body)  # noqa: E731
-        if service == "ssm" and op in ssm_api.SERVED:
+        too_big = documents.size_refusal(op, body) if service == "ssm" else None
+        if too_big:  # SSM's 64 KB limit on a document, which moto does not check
+            status, headers, data = json_error(400, "MaxDocumentSizeExceeded", too_big)
+            by = "sim"
+        elif service == "ssm" and op in ssm_api.SERVED:
             status, headers, data = self._serve_ssm(environ, op, header_list, body, full_path)
             by = "sim"
         elif service == "ec2":

@@ -8,7 +8,7 @@ import json
 import re
 import time
 
-from . import cmdfilters, documents, model, outputcut, worker
+from . import cmdfilters, customdocs, documents, model, outputcut, worker
 from .commands import TERMINAL, aggregate, counts_as_error
 from .pagetokens import TokenError
 
@@ -115,8 +115,13 @@ def send_command(sim, body):
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise SsmError("DuplicateInstanceId", f"Instance ids are named more than once: {', '.join(dupes)}")
+    custom = None
     try:
-        params = documents.check(body)
+        if documents.is_aws_document(body.get("DocumentName", "")):
+            params = documents.check(body)
+        else:  # the account's own Command document, read from moto (customdocs.py)
+            custom = customdocs.resolve(sim, body)
+            params = custom["parameters"]
     except documents.DocumentError as exc:
         raise SsmError(exc.code, exc.message) from None
     _output_checks(sim, body)
@@ -125,10 +130,12 @@ def send_command(sim, body):
         raise SsmError("InvalidInstanceId", f"Instances [[{', '.join(bad)}]] not in a valid state for account "
                                             f"{sim.account_id}")
     max_concurrency, max_errors = body.get("MaxConcurrency", "50"), body.get("MaxErrors", "0")
-    cmd = sim.commands.add(DOCUMENT, params, ids, body.get("Comment", ""), body.get("TimeoutSeconds", 3600),
+    cmd = sim.commands.add(custom["document"] if custom else DOCUMENT, params, ids, body.get("Comment", ""), body.get("TimeoutSeconds", 3600),
                            sim.config["invocationVisibleSeconds"], max_concurrency, max_errors,
                            _resolve_rate(max_concurrency, len(ids), True), _resolve_rate(max_errors, len(ids), False))
-    cmd.document_version = body.get("DocumentVersion", "$DEFAULT")
+    cmd.document_version = custom["version"] if custom else body.get("DocumentVersion", "$DEFAULT")
+    if custom:
+        cmd.plugin, cmd.script, cmd.step_timeout = custom["plugin"], custom["script"], custom["timeout"]
     cmd.outputs = {k: body[k] for k in ("OutputS3BucketName", "OutputS3KeyPrefix", "ServiceRoleArn",
                                         "NotificationConfig", "CloudWatchOutputConfig") if k in body}
     worker.start_command(sim, cmd)
@@ -174,14 +181,14 @@ def get_command_invocation(sim, body):
     cid, iid = body["CommandId"], body["InstanceId"]
     plugin = body.get("PluginName")
     inv = sim.commands.visible_invocation(cid, iid)
-    if inv is None or (plugin and plugin != PLUGIN):
-        raise SsmError("InvocationDoesNotExist", "")
     cmd = sim.commands.get(cid)
+    if inv is None or (plugin and plugin != cmd.plugin):
+        raise SsmError("InvocationDoesNotExist", "")
     with sim.commands.lock:
         elapsed = ((inv.ended or time.time()) - inv.started) if inv.started else 0
         return {
             "CommandId": cid, "InstanceId": iid, "Comment": cmd.comment, "DocumentName": cmd.document,
-            "DocumentVersion": cmd.document_version, "PluginName": PLUGIN, "ResponseCode": inv.code,
+            "DocumentVersion": cmd.document_version, "PluginName": cmd.plugin, "ResponseCode": inv.code,
             "ExecutionStartDateTime": _iso(inv.started), "ExecutionElapsedTime": "PT%.3fS" % elapsed,
             "ExecutionEndDateTime": _iso(inv.ended), "Status": inv.status,
             "StatusDetails": inv.details,
@@ -230,7 +237,7 @@ def _invocation_row(sim, cmd, inv, details):
         if details:
             # A plugin has no Delayed or Cancelling of its own (CommandPluginStatus): not yet run, or still running.
             status = {"Delayed": "Pending", "Cancelling": "InProgress"}.get(inv.status, inv.status)
-            plugin = {"Name": PLUGIN, "Status": status, "StatusDetails": inv.details, "ResponseCode": inv.code,
+            plugin = {"Name": cmd.plugin, "Status": status, "StatusDetails": inv.details, "ResponseCode": inv.code,
                       "Output": outputcut.details_output(inv.stdout, inv.stderr), "StandardOutputUrl": "",
                       "StandardErrorUrl": "", "OutputS3Region": sim_region(), "OutputS3BucketName": "",
                       "OutputS3KeyPrefix": ""}

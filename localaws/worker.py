@@ -134,7 +134,7 @@ def _deliver(sim, cmd, inv, faults) -> bool:
 
 def _run(sim, cmd, inv):
     cfg = sim.config
-    text = "\n".join(cmd.parameters.get("commands", []))
+    text = cmd.script if cmd.script is not None else "\n".join(cmd.parameters.get("commands", []))
     faults = sim.faults.invocation_faults(inv.instance_id, loader.parse_values(text).get("Payload"))
     if not _sleep(sim, inv, cfg["runDelaySeconds"]):
         return _cancelled(sim, inv)
@@ -199,6 +199,8 @@ def _after_report(sim, instance_id, kind):
 
 
 def _execution_timeout(cmd) -> float:
+    if cmd.step_timeout is not None:
+        return float(cmd.step_timeout)
     raw = (cmd.parameters.get("executionTimeout") or ["3600"])[0]
     try:
         return float(int(raw))

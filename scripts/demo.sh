@@ -2,7 +2,8 @@
 # The main job on the bundled local AWS: installs what is missing, builds clonectl, starts moto (EC2, STS, IAM,
 # Parameter Store; signature checking on) behind the project's Run Command simulator on 127.0.0.1, and runs the whole
 # clone workflow on a simulated Windows source: prep, image, Sysprep on a work copy, master image, two clones,
-# post-clone settings, verification, cleanup. Ends with a summary and where the ledger is.
+# post-clone settings, verification, cleanup, in documents mode (clonectl's own SSM documents, published first).
+# Ends with a summary and where the ledger is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # CLONECTL_BIN runs an installed clonectl (a release, say) instead of building one: no Swift toolchain needed then.
@@ -58,10 +59,14 @@ masterImage: {name: "{plan}-master-{date}-{runId}", tags: {Owner: demo}}
 clones:
   - {name: app02, subnetId: $(field subnetId), privateIp: 10.20.1.12, hostName: APP02, timeZone: Tokyo Standard Time}
   - {name: app03, subnetId: $(field subnetId), privateIp: 10.20.1.13, hostName: APP03, timeZone: Tokyo Standard Time}
+# clonectl's own SSM documents, pinned by version and hash (controller/README.md, "Security: inline or documents").
+documents: {mode: documents}
 PLAN
 
 echo "Local AWS at $AWS_ENDPOINT_URL (moto with signature checking, plus the Run Command simulator)"
 $bin plan validate "$plan"
+# Documents mode: each payload version registered once as a version of its clonectl-NAME document (idempotent).
+$bin documents publish --plan "$plan" | tail -1
 $bin run "$plan" --ledger "$ledger"
 echo
 echo "Guest steps as recorded in the ledger:"

@@ -104,6 +104,13 @@ def cases(tmp_path, ledger):
         ("cleanup unknown run", ["cleanup", "run-nope", "--ledger", ledger], region, 1, "not-found"),
         ("run region conflict", ["run", str(PLAN), "--region", "eu-west-1", "--ledger", ledger], region, 64, "usage"),
         ("doctor no region", ["doctor", "--ledger", ledger], {}, 78, "config"),
+        ("documents verify no region", ["documents", "verify"], {}, 78, "config"),
+        ("documents list no region", ["documents", "list"], {}, 78, "config"),
+        ("documents publish reserved prefix", ["documents", "publish", "--prefix", "aws-"], region, 64, "usage"),
+        ("documents list bad plan", ["documents", "list", "--plan", str(bad_plan(tmp_path))], region, 65,
+         "plan-invalid"),
+        ("step bad documents prefix", ["step", "verify", "--instance", "i-0123456789abcdef0", "--mode", "documents",
+                                       "--documents-prefix", "amzn-"], region, 64, "usage"),
         ("unknown subcommand", ["bogus"], {}, 64, "usage"),
         ("version", ["version"], {}, 0, None),
         ("debug sigv4", ["debug", "sigv4", "--region", "us-east-1", "--service", "iam", "--access-key-id", "AKIDEXAMPLE",
@@ -127,7 +134,8 @@ def test_every_command_writes_one_valid_document_on_success_and_on_failure(binar
         seen.add(doc["command"])
     # Every schema file but the common one was exercised by a real answer of the binary here or end to end.
     assert {"plan validate", "plan show", "payloads list", "payloads show", "payloads verify", "payloads render",
-            "status", "history", "show", "run", "step", "cleanup", "doctor", "debug sigv4", "version", "clonectl"} <= seen
+            "status", "history", "show", "run", "step", "cleanup", "doctor", "debug sigv4", "version", "clonectl",
+            "documents list", "documents verify", "documents publish"} <= seen
 
 
 def test_a_bad_plan_lists_every_problem_with_its_place(binary, home, tmp_path):

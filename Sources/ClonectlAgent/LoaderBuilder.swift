@@ -61,21 +61,38 @@ public enum LoaderBuilder {
             throw AgentError(.badLoader, "\(payload): version '\(version)' must be MAJOR.MINOR.PATCH")
         }
         guard isNonce(nonce) else { throw AgentError(.badLoader, "a nonce is 32 lower-case hex characters") }
+        let paramsJSON = params.encoded
+        let text = try fill(template: template, loaderVersion: loaderVersion, payload: payload, version: version,
+                            script: script, module: module, nonce: nonce,
+                            paramsBase64: Data(paramsJSON.utf8).base64EncodedString(), allowedReferences: [])
+        let size = text.utf8.count
+        guard size <= maxCharacters else {
+            throw AgentError(.badLoader, "loader for \(payload)@\(version) is \(size) characters, over the \(maxCharacters) limit; shorten the payload or the agent module, or split the payload")
+        }
+        let record = LoaderRecord(payload: payload, version: version, payloadSha256: Hex.encode(Crypto.sha256(script)),
+                                  moduleVersion: moduleVersion, moduleSha256: Hex.encode(Crypto.sha256(module)),
+                                  loaderVersion: loaderVersion, nonce: nonce, paramsJSON: paramsJSON)
+        return LoaderCommand(text: text, record: record)
+    }
+
+    /// Fills every placeholder of the template. `nonce` and `paramsBase64` are the values as they go into the
+    /// text: real ones for an inline loader, or SSM parameter references (`{{ Nonce }}`) for a Command document,
+    /// which are then the only `{{` the text may hold (`allowedReferences`).
+    static func fill(template: [UInt8], loaderVersion: String, payload: String, version: String, script: [UInt8],
+                     module: [UInt8], nonce: String, paramsBase64: String,
+                     allowedReferences: [String]) throws(AgentError) -> String {
         guard let templateText = String(validating: template, as: UTF8.self) else {
             throw AgentError(.badLoader, "loader template \(loaderVersion) is not UTF-8 text")
         }
         for p in Placeholder.allCases where !templateText.contains(p.rawValue) {
             throw AgentError(.badLoader, "loader template \(loaderVersion) lacks the placeholder \(p.rawValue); fix the template and release a new loader version")
         }
-        let payloadSha = Hex.encode(Crypto.sha256(script))
-        let moduleSha = Hex.encode(Crypto.sha256(module))
-        let paramsJSON = params.encoded
         let values: [Placeholder: String] = [
             .payload: payload, .version: version, .nonce: nonce,
-            .moduleSha256: moduleSha, .payloadSha256: payloadSha,
+            .moduleSha256: Hex.encode(Crypto.sha256(module)), .payloadSha256: Hex.encode(Crypto.sha256(script)),
             .moduleBase64: Data(try Gzip.compress(module)).base64EncodedString(),
             .scriptBase64: Data(try Gzip.compress(script)).base64EncodedString(),
-            .paramsBase64: Data(paramsJSON.utf8).base64EncodedString(),
+            .paramsBase64: paramsBase64,
         ]
         var text = templateText
         for p in Placeholder.allCases { text = text.replacingOccurrences(of: p.rawValue, with: values[p]!) }
@@ -83,17 +100,12 @@ public enum LoaderBuilder {
             throw AgentError(.badLoader, "loader template \(loaderVersion) has an unknown __CLONECTL_ placeholder left after filling; this clonectl does not know it")
         }
         // SSM reads {{ name }} as a parameter reference and would rewrite the command.
-        if text.contains("{{") {
+        var rest = text
+        for reference in allowedReferences { rest = rest.replacingOccurrences(of: reference, with: "") }
+        if rest.contains("{{") {
             throw AgentError(.badLoader, "loader for \(payload)@\(version) contains '{{', which SSM would read as a parameter reference; remove it from the loader template")
         }
-        let size = text.utf8.count
-        guard size <= maxCharacters else {
-            throw AgentError(.badLoader, "loader for \(payload)@\(version) is \(size) characters, over the \(maxCharacters) limit; shorten the payload or the agent module, or split the payload")
-        }
-        let record = LoaderRecord(payload: payload, version: version, payloadSha256: payloadSha,
-                                  moduleVersion: moduleVersion, moduleSha256: moduleSha, loaderVersion: loaderVersion,
-                                  nonce: nonce, paramsJSON: paramsJSON)
-        return LoaderCommand(text: text, record: record)
+        return text
     }
 
     /// 128 bits from the system CSPRNG (getrandom(2) on Linux), as 32 lower-case hex characters.

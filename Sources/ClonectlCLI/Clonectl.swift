@@ -7,7 +7,7 @@ public struct Clonectl: AsyncParsableCommand {
         abstract: "Clone Windows EC2 instances through SSM Run Command: prep, image, Sysprep, clone, reconfigure.",
         version: BuildInfo.text,
         subcommands: [RunCommand.self, StepCommand.self, StatusCommand.self, HistoryCommand.self, ShowCommand.self,
-                      CleanupCommand.self, ReportCommand.self, DoctorCommand.self, PlanCommand.self, PayloadsCommand.self,
+                      CleanupCommand.self, ReportCommand.self, DoctorCommand.self, PlanCommand.self, PayloadsCommand.self, DocumentsCommand.self,
                       VersionCommand.self, DebugCommand.self]
     )
     public init() {}

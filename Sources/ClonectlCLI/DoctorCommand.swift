@@ -82,8 +82,13 @@ public struct DoctorCommand: AsyncParsableCommand, SelectsOutput {
                     return "\(i.state), SSM \(info.pingStatus ?? "?"), agent \(info.agentVersion ?? "?"), \(info.platformName ?? info.platformType ?? "?")"
                 }
                 for item in await PermissionReport.check(plan: p, session: session) { report.add(item.status, item.name, item.detail) }
+                if p.documents.mode == .documents {
+                    await check("documents \(p.documents.prefix)*") {
+                        try await Self.documentsCheck(p, store: try options.payloadStore(), session: session)
+                    }
+                }
                 if guest {
-                    await check("guest preflight") { try await preflight(p.source.instanceId, session: session) }
+                    await check("guest preflight") { try await preflight(p.source.instanceId, delivery: p.delivery, session: session) }
                 }
             }
         } else {
@@ -104,11 +109,25 @@ public struct DoctorCommand: AsyncParsableCommand, SelectsOutput {
         Output.success(members, text: "")
     }
 
+    /// Documents mode: SSM must hold every payload version's document with the hash the manifest builds.
+    static func documentsCheck(_ plan: Plan, store: PayloadStore, session: AWSSession) async throws -> String {
+        let documents = Documents(ssm: session.ssm, store: store, prefix: plan.documents.prefix)
+        let states = try await documents.inspect()
+        let drift = states.filter { $0.status == .missing || $0.status == .changed }
+        guard drift.isEmpty else {
+            throw ValidationError(drift.map { "\($0.name) \($0.versionName): \(DocumentsText.explain($0))" }.joined(separator: "; "))
+        }
+        let unknown = states.filter { $0.status == .unknown }.count
+        return "\(states.count - unknown) document version(s) published with the hashes the manifest builds"
+            + (unknown > 0 ? " (\(unknown) version(s) not in this manifest)" : "")
+    }
+
     /// Runs `preflight` on the source (read-only, recorded in the ledger) and summarises what it found.
-    func preflight(_ instance: String, session: AWSSession) async throws -> String {
+    func preflight(_ instance: String, delivery: Delivery, session: AWSSession) async throws -> String {
         let ledger = try options.openLedger()
         defer { ledger.close() }
-        let guest = GuestRunner(ssm: session.ssm, store: try options.payloadStore(), ledger: ledger)
+        // As the plan's runs send it (inline, or as its documents).
+        let guest = GuestRunner(ssm: session.ssm, store: try options.payloadStore(), ledger: ledger, delivery: delivery)
         guard let outcome = try await guest.run(payload: "preflight", params: .empty, instanceIds: [instance],
                                                 step: "doctor:preflight", runId: nil, reuse: false).first else {
             throw ValidationError("preflight gave no result")

@@ -77,9 +77,15 @@ enum DryRunCheck {
             }
         }
         for item in await PermissionReport.check(plan: plan, session: session) { checks.add(item.status, item.name, item.detail) }
+        if plan.documents.mode == .documents {
+            // The guest steps go as clonectl's documents: each must be published with the hash this clonectl builds.
+            await report("documents \(plan.documents.prefix)*") {
+                try await DoctorCommand.documentsCheck(plan, store: controller.store, session: session)
+            }
+        }
         if sourceReachable {
             await report("guest preflight (read-only)") {
-                guard let outcome = try await controller.guest.run(payload: "preflight", params: .empty, instanceIds: [source],
+                guard let outcome = try await controller.guest.with(delivery: plan.delivery).run(payload: "preflight", params: .empty, instanceIds: [source],
                                                                    step: "check:preflight", runId: nil, reuse: false).first else {
                     throw ValidationFailure("preflight gave no result")
                 }

@@ -109,6 +109,13 @@ public struct ShowCommand: ParsableCommand, SelectsOutput {
         let invocations = try l.invocations(commandId: commandId)
         var text = ["command \(c.commandId): \(c.payload)@\(c.version) (sha256 \(c.payloadSha256)), step \(c.step)\(c.runId.map { " of \($0)" } ?? ""), sent \(c.sentAt)",
                     "parameters: \(c.parametersJSON)"]
+        // How it reached the instances (recorded from ledger schema 5 on; nil for older commands).
+        let how = try l.commandDocument(nonce: c.nonce)
+        if let how {
+            text.append(how.mode == "documents"
+                ? "sent as document \(how.documentARN ?? how.documentName) version \(how.documentVersion ?? "?") (DocumentHash sha256 \(how.documentHash ?? "?"))"
+                : "sent inline (\(how.documentName) with the loader)")
+        }
         for i in invocations {
             let r = GuestResult.of(i, command: c)
             text.append("\n== \(i.instanceId): \(i.status)\(i.statusDetails.map { " (\($0))" } ?? ""), exit \(i.responseCode.map(String.init) ?? "-"), envelope \(i.verdict ?? "not judged yet"), result \(r.result)\(r.reboots > 0 ? " after \(r.reboots) reboot(s)" : "")")
@@ -118,6 +125,10 @@ public struct ShowCommand: ParsableCommand, SelectsOutput {
             ("command", .string(c.commandId)), ("run", .text(c.runId)), ("step", .string(c.step)), ("payload", .string(c.payload)),
             ("version", .string(c.version)), ("payloadSha256", .string(c.payloadSha256)), ("instances", .strings(c.instanceIds)),
             ("parameters", (try? JSONParser.parse(c.parametersJSON)) ?? .string(c.parametersJSON)), ("sent", .string(c.sentAt)),
+            ("delivery", how.map { h in
+                .object([("mode", .string(h.mode)), ("document", .string(h.documentName)), ("arn", .text(h.documentARN)),
+                         ("documentVersion", .text(h.documentVersion)), ("documentHash", .text(h.documentHash))])
+            } ?? .null),
             ("invocations", .array(invocations.map { i in
                 let r = GuestResult.of(i, command: c)
                 return .object([("instance", .string(i.instanceId)), ("status", .string(i.status)),

@@ -29,6 +29,10 @@ public struct StepCommand: AsyncParsableCommand, SelectsOutput {
     public var maxConcurrency: String?
     @Option(name: .customLong("max-errors"), help: "Run Command MaxErrors per command of 50 (a count or a percentage).")
     public var maxErrors: String?
+    @Option(help: "How the step reaches the instances: inline (AWS-RunPowerShellScript with the loader; the default) or documents (clonectl's published documents, pinned by version and hash; see `clonectl documents`).")
+    public var mode: Plan.DocumentDelivery.Mode = .inline
+    @Option(name: .customLong("documents-prefix"), help: "Document name prefix in documents mode (default clonectl-).")
+    public var documentsPrefix: String = CommandDocument.defaultPrefix
     @OptionGroup public var options: ControllerOptions
     public init() {}
 
@@ -41,6 +45,9 @@ public struct StepCommand: AsyncParsableCommand, SelectsOutput {
         }
         if let v = maxErrors, let problem = RunCommandRateControl.maxErrorsProblem(v) {
             throw ValidationError("--max-errors: \(problem)")
+        }
+        if let problem = DocumentsOptions.prefixProblem(documentsPrefix) {
+            throw ValidationError("--documents-prefix: \(problem)")
         }
     }
 
@@ -73,7 +80,8 @@ public struct StepCommand: AsyncParsableCommand, SelectsOutput {
         let quiet = options.quiet
         let outcomes: [GuestOutcome]
         do {
-            outcomes = try await controller.guest.run(
+            let delivery: Delivery = mode == .documents ? .documents(prefix: documentsPrefix) : .inline
+            outcomes = try await controller.guest.with(delivery: delivery).run(
                 payload: reference, params: params, instanceIds: fleet.map(\.0), step: "step:\(name)", runId: nil,
                 reuse: false, rateControl: RateControl(maxConcurrency: maxConcurrency, maxErrors: maxErrors),
                 retainFacts: fleet.count > 1 ? [] : nil) { line in
@@ -96,7 +104,7 @@ public struct StepCommand: AsyncParsableCommand, SelectsOutput {
         let failed = outcomes.filter { !$0.succeeded }.count
         if outcomes.count > 1 { text.append("\(outcomes.count - failed) of \(outcomes.count) instance(s) succeeded") }
         let members: [(String, JSONValue)] = [
-            ("payload", .string(reference)), ("commands", .strings(commands)),
+            ("payload", .string(reference)), ("mode", .string(mode.rawValue)), ("commands", .strings(commands)),
             ("succeeded", .int(Int64(outcomes.count - failed))), ("failed", .int(Int64(failed))),
             ("instances", .array(outcomes.map { o in
                 .object([("instance", .string(o.instanceId)), ("command", .string(o.commandId)), ("status", .string(o.status)),

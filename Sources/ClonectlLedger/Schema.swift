@@ -147,5 +147,18 @@ enum Schema {
         );
         CREATE INDEX command_intents_by_run ON command_intents (run_id, step, state);
         """,
+        // 5: how each command reached the instance (issue 14): mode inline (AWS-RunPowerShellScript with the loader)
+        // or documents (clonectl's own document version, pinned by its SHA-256). Keyed by the nonce, written with the
+        // intent before the command goes out, so a command adopted after a lost answer has it too.
+        """
+        CREATE TABLE command_documents (
+            nonce TEXT PRIMARY KEY,
+            mode TEXT NOT NULL CHECK (mode IN ('inline', 'documents')),
+            document_name TEXT NOT NULL,
+            document_arn TEXT,
+            document_version TEXT,
+            document_hash TEXT
+        );
+        """,
     ]
 }

@@ -16,6 +16,19 @@ public struct Plan: Sendable, Equatable {
     /// `payloads:` payload name -> version: run that released version instead of the latest (default: latest).
     /// The controller warns when a pinned version is superseded in the manifest.
     public var payloadPins: [String: String] = [:]
+    /// `documents:` how guest steps reach the instances: inline (AWS-RunPowerShellScript, the default) or
+    /// clonectl's own published documents (`clonectl documents publish`), named `prefix` + payload name.
+    public var documents = DocumentDelivery()
+
+    public struct DocumentDelivery: Sendable, Equatable {
+        public enum Mode: String, Sendable, CaseIterable { case inline, documents }
+        public var mode: Mode = .inline
+        public var prefix: String = "clonectl-"
+        public init(mode: Mode = .inline, prefix: String = "clonectl-") {
+            self.mode = mode
+            self.prefix = prefix
+        }
+    }
 
     /// The reference a guest step sends: NAME@VERSION when pinned, else NAME (the latest version).
     public func payloadReference(_ name: String) -> String {

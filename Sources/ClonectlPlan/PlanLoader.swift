@@ -29,7 +29,7 @@ public enum PlanLoader {
 
     static func read(_ root: Node, _ r: YAMLReader) -> Plan? {
         let top = r.mapping(root, "", allowed: ["version", "name", "region", "source", "prep", "workCopy", "sysprep",
-                                                "masterImage", "clones", "postClone", "cleanup", "payloads"],
+                                                "masterImage", "clones", "postClone", "cleanup", "payloads", "documents"],
                             required: ["version", "name", "source", "workCopy", "masterImage", "clones"])
         let version = r.int(top, "version", range: 1...1)
         let name = r.string(top, "name", check: Check.planName)
@@ -61,11 +61,15 @@ public enum PlanLoader {
         let cleanup = Plan.Cleanup(terminateWorkCopy: r.bool(cleanupMap, "terminateWorkCopy") ?? true,
                                    deregisterSourceImage: r.bool(cleanupMap, "deregisterSourceImage") ?? false)
         let pins = r.stringMap(top, "payloads", check: Check.payloadPin) ?? [:]
+        let documentsMap = r.member(top, "documents").flatMap { r.mapping($0.0, $0.1, allowed: ["mode", "prefix"]) }
+        let mode = r.string(documentsMap, "mode", check: Check.documentsMode).flatMap(Plan.DocumentDelivery.Mode.init)
+        let prefix = r.string(documentsMap, "prefix", check: Check.documentsPrefix)
         guard let version, let name, let sourceId, let prep, let workCopy, let master else { return nil }
         var plan = Plan(version: version, name: name, region: region, source: .init(instanceId: sourceId), prep: prep,
                         workCopy: workCopy, sysprep: sysprep, masterImage: master, clones: clones, postClone: post,
                         cleanup: cleanup)
         plan.payloadPins = pins
+        plan.documents = Plan.DocumentDelivery(mode: mode ?? .inline, prefix: prefix ?? "clonectl-")
         return plan
     }
 

@@ -150,6 +150,23 @@ enum Check {
         return nil
     }
 
+    /// `documents.mode`: inline (AWS-RunPowerShellScript) or documents (clonectl's published documents).
+    static func documentsMode(_ value: String) -> String? {
+        Plan.DocumentDelivery.Mode(rawValue: value) == nil ? "'\(value)' is not a mode: use inline or documents" : nil
+    }
+
+    /// `documents.prefix`: SSM document names are 3 to 128 of [a-zA-Z0-9_.-]; AWS reserves aws-, amazon and amzn.
+    /// 64 characters at most leaves room for the payload names.
+    static func documentsPrefix(_ value: String) -> String? {
+        guard (1...64).contains(value.count), matches(value, "^[a-zA-Z0-9_.-]+$") else {
+            return "'\(value)' is not a document name prefix: 1 to 64 of letters, digits, _ . - (e.g. clonectl-)"
+        }
+        for reserved in ["aws-", "amazon", "amzn"] where value.lowercased().hasPrefix(reserved) {
+            return "'\(value)' starts with \(reserved), which SSM reserves for AWS's own documents; e.g. clonectl-"
+        }
+        return nil
+    }
+
     static func tag(_ key: String, _ value: String) -> String? {
         guard (1...128).contains(key.count) else { return "tag names have 1 to 128 characters" }
         guard !key.lowercased().hasPrefix("aws:") else { return "tag names may not start with aws: (reserved by AWS)" }

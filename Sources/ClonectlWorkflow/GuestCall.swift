@@ -20,7 +20,7 @@ struct GuestCall: Sendable {
         let named = instanceIds.count == 1 ? instanceIds[0] : "\(instanceIds.count) instances"
         let all = try await context.waiting(step, for: "\(payload) on \(named)", limit: guest.polling.overallTimeout) {
             // The plan may pin a released version (`payloads:`); otherwise the latest runs.
-            try await guest.run(payload: context.plan.payloadReference(payload), params: params, instanceIds: instanceIds, step: step.rawValue,
+            try await guest.with(delivery: context.plan.delivery).run(payload: context.plan.payloadReference(payload), params: params, instanceIds: instanceIds, step: step.rawValue,
                                 runId: context.runId, reuse: !context.rerun, rateControl: rateControl,
                                 retainFacts: retainFacts) { line in
                 context.progress(step, "\(payload): \(line)")

@@ -78,12 +78,21 @@ public struct GuestRunner: Sendable {
     let store: PayloadStore
     let ledger: Ledger
     let polling: Polling
+    /// inline (AWS-RunPowerShellScript) or clonectl's own documents, pinned by version and hash.
+    public let delivery: Delivery
 
-    public init(ssm: SSMClient, store: PayloadStore, ledger: Ledger, polling: Polling = Polling()) {
+    public init(ssm: SSMClient, store: PayloadStore, ledger: Ledger, polling: Polling = Polling(),
+                delivery: Delivery = .inline) {
         self.ssm = ssm
         self.store = store
         self.ledger = ledger
         self.polling = polling
+        self.delivery = delivery
+    }
+
+    /// The same runner, sending its commands as `delivery` says (a plan's `documents:` or `step --mode`).
+    public func with(delivery: Delivery) -> GuestRunner {
+        GuestRunner(ssm: ssm, store: store, ledger: ledger, polling: polling, delivery: delivery)
     }
 
     /// Runs `payload` (NAME or NAME@VERSION) on `instanceIds` with `params`, for `step` of `runId` (nil for a lone
@@ -186,16 +195,38 @@ public struct GuestRunner: Sendable {
             nonce: loader.record.nonce, runId: runId, step: step, payload: entry.name, version: entry.version,
             payloadSha256: loader.record.payloadSha256, instanceIds: group, parametersJSON: loader.record.paramsJSON,
             comment: comment, createdAt: Self.now())
+        let input: SendCommandInput
+        let how: CommandDocumentRecord
+        switch delivery {
+        case .inline:
+            input = SendCommandInput(instanceIds: group, parameters: ["commands": [loader.text]], comment: comment,
+                                     timeoutSeconds: polling.deliveryTimeoutSeconds,
+                                     maxConcurrency: rateControl.maxConcurrency, maxErrors: rateControl.maxErrors)
+            how = CommandDocumentRecord(nonce: intent.nonce, mode: delivery.mode, documentName: input.documentName)
+        case .documents(let prefix):
+            // The version is found by its VersionName; the hash sent is the one built here from the released bytes,
+            // so SSM refuses the command if the version it holds was altered. Only the nonce and the parameters
+            // travel, each within its allowedPattern.
+            let pin = try await Documents(ssm: ssm, store: store, prefix: prefix).pin(entry, region: ssm.client.region)
+            input = SendCommandInput(instanceIds: group, documentName: pin.name, documentVersion: pin.documentVersion,
+                                     parameters: CommandDocument.parameters(nonce: loader.record.nonce, params: params),
+                                     comment: comment, timeoutSeconds: polling.deliveryTimeoutSeconds,
+                                     maxConcurrency: rateControl.maxConcurrency, maxErrors: rateControl.maxErrors,
+                                     documentHash: pin.sha256)
+            how = CommandDocumentRecord(nonce: intent.nonce, mode: delivery.mode, documentName: pin.name,
+                                        documentARN: pin.arn, documentVersion: pin.documentVersion, documentHash: pin.sha256)
+        }
         try ledger.recordIntent(intent)
+        try ledger.recordCommandDocument(how)
         let commandId: String
         do {
-            commandId = try await send(intent, SendCommandInput(
-            instanceIds: group, parameters: ["commands": [loader.text]], comment: comment,
-            timeoutSeconds: polling.deliveryTimeoutSeconds,
-            maxConcurrency: rateControl.maxConcurrency, maxErrors: rateControl.maxErrors), progress: progress)
+            commandId = try await send(intent, input, progress: progress)
         } catch let error as AWSError where !error.outcomeUnknown {
             // Refused (invalid, throttled past every retry, agent gone): nothing to look for on a resume.
             try? ledger.abandonIntent(nonce: intent.nonce)
+            if case .documents = delivery, error.code == "InvalidDocument" || error.code == "InvalidDocumentVersion" {
+                throw WorkflowError.guest("SSM refused \(input.documentName) version \(input.documentVersion ?? "?") for \(entry.reference) (\(error.code): \(error.message)). Its DocumentHash is the SHA-256 clonectl builds from the released payload: the document was changed or removed behind clonectl's back. `clonectl documents verify` shows the drift; nothing was sent")
+            }
             throw error
         }
         let record = intent.record(commandId: commandId)

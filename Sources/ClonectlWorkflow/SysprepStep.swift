@@ -42,7 +42,7 @@ public struct SysprepStep: WorkflowStep {
     /// The tail of Panther's logs, when the instance still answers Run Command.
     func logs(_ id: String, context: StepContext) async -> String {
         do {
-            let outcome = try await guest.run(payload: context.plan.payloadReference("sysprep-logs"), params: .empty, instanceIds: [id],
+            let outcome = try await guest.with(delivery: context.plan.delivery).run(payload: context.plan.payloadReference("sysprep-logs"), params: .empty, instanceIds: [id],
                                               step: "sysprep-logs", runId: context.runId, reuse: false)
             // agent-docs/sysprep-logs.md: facts.logs = [{path, lines, omitted}].
             let logs = outcome.first?.envelope?.facts["logs"]?.arrayValue ?? []

@@ -5,7 +5,8 @@ import TestSupport
 /// The least-privilege policy in controller/iam/ allows exactly the API calls the code makes: every operation the
 /// EC2, SSM and STS clients send is allowed, and nothing else is.
 @Suite struct IAMPolicyTests {
-    /// Operations found in the client sources: `params("X")`, `QueryParameters(action: "X"`, `call("X"`.
+    /// Operations found in the client sources: `params("X")`, `QueryParameters(action: "X"`, `call("X"`,
+    /// `documentCall("X"`.
     static func operationsInCode() throws -> Set<String> {
         var found = Set<String>()
         let root = TestEnvironment.repoRoot.appendingPathComponent("Sources/AWSCore")
@@ -14,7 +15,7 @@ import TestSupport
             let dir = root.appendingPathComponent(folder)
             for file in try FileManager.default.contentsOfDirectory(atPath: dir.path) where file.hasSuffix(".swift") {
                 let text = try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8)
-                let regex = try NSRegularExpression(pattern: #"(?:params\(|action: |call\()"([A-Z][A-Za-z]+)""#)
+                let regex = try NSRegularExpression(pattern: #"(?:params\(|action: |[cC]all\()"([A-Z][A-Za-z]+)""#)
                 for m in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
                     found.insert("\(prefix):\(text[Range(m.range(at: 1), in: text)!])")
                 }
@@ -37,7 +38,10 @@ import TestSupport
     /// Called by the client library but not by the controller's workflow: the guest reads secrets itself, and
     /// AssumeRole is granted by the role's trust policy, not by this policy (AssumeRoleWithWebIdentity is unsigned:
     /// no identity policy is involved at all).
-    static let notControllerCalls: Set<String> = ["ssm:GetParameter", "sts:AssumeRole", "sts:AssumeRoleWithWebIdentity"]
+    /// CreateDocument and UpdateDocument are `clonectl documents publish`'s, made by a publisher identity, never by
+    /// a run.
+    static let notControllerCalls: Set<String> = ["ssm:GetParameter", "sts:AssumeRole", "sts:AssumeRoleWithWebIdentity",
+                                                  "ssm:CreateDocument", "ssm:UpdateDocument"]
     /// Needed for RunInstances with an instance profile, not an API call of its own.
     static let implied: Set<String> = ["iam:PassRole"]
 

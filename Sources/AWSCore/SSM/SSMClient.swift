@@ -28,7 +28,7 @@ public struct SSMClient: Sendable {
     }
 
     /// The command sent to `instanceId` since `invokedAfter` whose Comment holds `marker` and whose parameters
-    /// hold `nonce`, if Run Command has one: ListCommands by instance with an InvokedAfter filter, every page.
+    /// hold `nonce` (in the inline loader's `commands`, or as a clonectl document's `Nonce`), if Run Command has one: ListCommands by instance with an InvokedAfter filter, every page.
     public func findCommand(instanceId: String, invokedAfter: Date, marker: String, nonce: String) async throws -> SSMCommand? {
         let after = CommandFilter(key: "InvokedAfter", value: Self.filterTimestamp(invokedAfter))
         let all = try await Paginator.collect { token in
@@ -37,7 +37,8 @@ public struct SSMClient: Sendable {
         }
         return all.first { command in
             (command.comment ?? "").contains(marker)
-                && (command.parameters?["commands"] ?? []).contains { $0.contains(nonce) }
+                && ((command.parameters?["commands"] ?? []).contains { $0.contains(nonce) }
+                    || command.parameters?["Nonce"] == [nonce])
         }
     }
 
@@ -118,7 +119,8 @@ public struct SSMClient: Sendable {
 
     private struct Empty: Decodable {}
 
-    private func call<I: Encodable, O: Decodable>(_ operation: String, _ input: I, eventualConsistency: Set<String> = [],
+    /// One JSON 1.1 call (internal: SSMDocuments.swift's `documentCall` goes through it).
+    func call<I: Encodable, O: Decodable>(_ operation: String, _ input: I, eventualConsistency: Set<String> = [],
                                                   safety: CallSafety = .idempotent,
                                                   beforeAttempt: (@Sendable (Int) async throws -> Void)? = nil) async throws -> O {
         try await JSONProtocol.call(client: client, targetPrefix: "AmazonSSM", operation: operation, input: input,

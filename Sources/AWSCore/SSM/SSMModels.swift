@@ -7,6 +7,9 @@ public struct SendCommandInput: Encodable, Sendable {
     public var instanceIds: [String]
     public var documentName: String
     public var documentVersion: String?
+    /// The SHA-256 of the document version's content: SSM refuses the command if the version's hash differs.
+    public var documentHash: String?
+    public var documentHashType: String?
     public var parameters: [String: [String]]
     public var comment: String?
     /// Delivery timeout: 30 ... 2,592,000 s.
@@ -16,8 +19,10 @@ public struct SendCommandInput: Encodable, Sendable {
 
     public init(instanceIds: [String], documentName: String = "AWS-RunPowerShellScript", documentVersion: String? = nil,
                 parameters: [String: [String]], comment: String? = nil, timeoutSeconds: Int? = nil,
-                maxConcurrency: String? = nil, maxErrors: String? = nil) {
+                maxConcurrency: String? = nil, maxErrors: String? = nil, documentHash: String? = nil) {
         self.instanceIds = instanceIds
+        self.documentHash = documentHash
+        self.documentHashType = documentHash == nil ? nil : "Sha256"
         self.documentName = documentName
         self.documentVersion = documentVersion
         self.parameters = parameters
@@ -29,6 +34,7 @@ public struct SendCommandInput: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case instanceIds = "InstanceIds", documentName = "DocumentName", documentVersion = "DocumentVersion"
+        case documentHash = "DocumentHash", documentHashType = "DocumentHashType"
         case parameters = "Parameters", comment = "Comment", timeoutSeconds = "TimeoutSeconds"
         case maxConcurrency = "MaxConcurrency", maxErrors = "MaxErrors"
     }

@@ -1,0 +1,164 @@
+import Testing
+import Foundation
+import AWSCore
+import ClonectlCrypto
+import ClonectlLedger
+import TestSupport
+
+/// Issue 14, documents mode, through the real binary on RunSafetyEndToEndTests' local AWS (one for the suite, CI
+/// time): the documents are published to moto (CreateDocument / UpdateDocument), the simulator runs each command by
+/// reading the document version from moto, checking DocumentHash and allowedPattern as SSM does. Each case uses a
+/// document prefix of its own, since moto's documents outlive a case.
+extension RunSafetyEndToEndTests {
+    static func prefix() -> String { "e2e\(UUID().uuidString.prefix(6).lowercased())-" }
+
+    /// `clonectl documents ...`: no ledger involved.
+    static func documents(_ w: World, _ args: [String]) throws -> CLIRun {
+        try CLIRun.run(["documents"] + args, environment: w.env)
+    }
+
+    /// The one document on stdout, checked against its schema (controller/schemas/, scripts/validate_json.py).
+    static func json(_ r: CLIRun) throws -> [String: Any] {
+        try OutputEndToEndTests.document(r, "clonectl \(r.stderr.prefix(200))")
+    }
+
+    /// The whole demo in documents mode: refused clearly before publishing; publish, publish again (a no-op),
+    /// verify; then the plan runs to the end with every command sent as a pinned clonectl document, recorded so.
+    @Test func theWholeRunInDocumentsMode() async throws {
+        let w = try await Self.world("docs")
+        let prefix = Self.prefix()
+        try (try String(contentsOf: w.plan, encoding: .utf8) + "documents: {mode: documents, prefix: \(prefix)}\n")
+            .write(to: w.plan, atomically: true, encoding: .utf8)
+
+        let early = try w.run(["step", "preflight", "--instance", w.source, "--mode", "documents", "--documents-prefix", prefix])
+        #expect(early.status == 1)
+        #expect(early.stderr.contains("SSM has no version named") && early.stderr.contains("clonectl documents publish"), "\(early.stderr)")
+
+        let first = try Self.documents(w, ["publish", "--plan", w.plan.path, "--output", "json"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let published = try Self.json(first)
+        let docs = published["documents"] as? [[String: Any]] ?? []
+        #expect(!docs.isEmpty && published["published"] as? Int == docs.count, "every version new: \(first.stdout)")
+        #expect(docs.allSatisfy { ($0["name"] as? String)?.hasPrefix(prefix) == true })
+        let second = try Self.documents(w, ["publish", "--plan", w.plan.path, "--output", "json"])
+        #expect(second.status == 0, "\(second.stderr)")
+        let again = try Self.json(second)
+        #expect(again["published"] as? Int == 0, "publish twice is a no-op: \(second.stdout)")
+        #expect((again["documents"] as? [[String: Any]] ?? []).allSatisfy { $0["action"] as? String == "unchanged" })
+        // Same versions and hashes the second time.
+        let pairs = { (d: [[String: Any]]) in d.map { "\($0["name"]!) \($0["documentVersion"]!) \($0["sha256"]!)" } }
+        #expect(pairs(docs) == pairs(again["documents"] as? [[String: Any]] ?? []))
+        let verify = try Self.documents(w, ["verify", "--plan", w.plan.path, "--output", "json"])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        #expect(try Self.json(verify)["drift"] as? Int == 0)
+        let list = try Self.documents(w, ["list", "--plan", w.plan.path, "--output", "json"])
+        let rows = try Self.json(list)["documents"] as? [[String: Any]] ?? []
+        #expect(rows.count == docs.count && rows.allSatisfy { $0["status"] as? String == "current" })
+
+        // The checked dry run checks the documents and sends its read-only preflight as one of them.
+        let check = try w.run(["run", w.plan.path, "--dry-run", "--check"])
+        let checkLines = check.stdout.split(separator: "\n")
+        #expect(checkLines.contains { $0.hasPrefix("ok") && $0.contains("documents \(prefix)*") }, "\(check.stdout)\n\(check.stderr)")
+        #expect(checkLines.contains { $0.hasPrefix("ok") && $0.contains("guest preflight") }, "\(check.stdout)")
+        let onSource = try await w.aws.ssm.listCommands(instanceId: w.source).commands
+        #expect(onSource.count == 1 && onSource.first?.documentName == "\(prefix)preflight", "\(onSource.map(\.documentName))")
+
+        let before = try await Self.counts(w.local)
+        let run = try w.run(["run", w.plan.path, "--output", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try Self.json(run)["status"] as? String == "succeeded")
+        let sent = (try await Self.counts(w.local))["ssm:SendCommand"] ?? 0
+        #expect(sent - (before["ssm:SendCommand"] ?? 0) > 0)
+
+        // Every guest command of the run went as a clonectl document, pinned by version and hash, and says so.
+        let ledger = try Ledger(path: w.ledger)
+        let runId = try #require(try ledger.runs().first?.id)
+        let commands = try ledger.commands(runId: runId)
+        #expect(commands.count >= 8, "the guest steps of a whole run: \(commands.map(\.step))")
+        let byName = Dictionary(docs.map { ("\($0["name"]!)@\($0["versionName"]!)", $0) }, uniquingKeysWith: { a, _ in a })
+        for command in commands {
+            let how = try #require(try ledger.commandDocument(nonce: command.nonce), "\(command.step) has its document recorded")
+            #expect(how.mode == "documents")
+            #expect(how.documentName == prefix + command.payload)
+            #expect(how.documentARN == "arn:aws:ssm:\(w.local.region):123456789012:document/\(prefix)\(command.payload)")
+            let published = try #require(byName["\(prefix)\(command.payload)@\(command.version)"])
+            #expect(how.documentVersion == published["documentVersion"] as? String)
+            #expect(how.documentHash == published["sha256"] as? String)
+            let listed = try #require(try await w.aws.ssm.listCommands(commandId: command.commandId).commands.first)
+            #expect(listed.documentName == prefix + command.payload)
+            #expect(Set(listed.parameters?.keys.map { $0 } ?? []) == ["Nonce", "Params"], "only the nonce and the parameters travel")
+        }
+        // `show` says how a command went; doctor checks the plan's documents.
+        let show = try w.run(["show", try #require(commands.first?.commandId), "--output", "json"])
+        let delivery = try #require(try Self.json(show)["delivery"] as? [String: Any])
+        #expect(delivery["mode"] as? String == "documents" && (delivery["arn"] as? String)?.hasSuffix("document/\(prefix)preflight") == true, "\(delivery)")
+        let doctor = try w.run(["doctor", w.plan.path])
+        #expect(doctor.stdout.split(separator: "\n").contains { $0.hasPrefix("ok") && $0.contains("documents \(prefix)*") }, "\(doctor.stdout)")
+    }
+
+    /// A released payload changed without a new version is refused by publish; a document version whose content
+    /// is not what this clonectl builds is refused by SSM itself (DocumentHash), and verify reports the drift.
+    @Test func aChangedPayloadOrDocumentIsRefused() async throws {
+        let w = try await Self.world("docsbad")
+        let prefix = Self.prefix()
+        let ok = try Self.documents(w, ["publish", "--prefix", prefix])
+        #expect(ok.status == 0, "\(ok.stderr)")
+
+        // The same time-zone version with other bytes (manifest updated to match, as a careless re-release would).
+        let changed = try Self.changedPayloads(w.dir, payload: "time-zone")
+        let refused = try Self.documents(w, ["publish", "--prefix", prefix, "--payloads", changed.path, "--output", "json"])
+        #expect(refused.status == 1)
+        let answer = try Self.json(refused)
+        #expect((answer["error"] as? [String: Any])?["code"] as? String == "documents-refused")
+        let reasons = answer["refused"] as? [String] ?? []
+        #expect(reasons.count == 1 && reasons[0].contains("\(prefix)time-zone") && reasons[0].contains("new payload version"), "\(reasons)")
+
+        // Published from the changed bytes under another prefix: that document's version does not hold what the
+        // released payload builds. SSM refuses the command on its hash; nothing runs.
+        let other = Self.prefix()
+        let bad = try Self.documents(w, ["publish", "--prefix", other, "--payloads", changed.path])
+        #expect(bad.status == 0, "\(bad.stderr)")
+        let before = try await Self.get(w.local, "/guests/\(w.source)")
+        let step = try w.run(["step", "time-zone", "--instance", w.source, "--param", "TimeZoneId=Tokyo Standard Time",
+                              "--mode", "documents", "--documents-prefix", other, "--output", "json"])
+        #expect(step.status == 1)
+        let why = (try Self.json(step)["error"] as? [String: Any])?["message"] as? String ?? ""
+        #expect(why.contains("InvalidDocument") && why.contains("documents verify"), "\(step.stdout)")
+        let after = try await Self.get(w.local, "/guests/\(w.source)")
+        #expect(after["timeZoneId"] as? String == before["timeZoneId"] as? String, "nothing ran")
+        let verify = try Self.documents(w, ["verify", "--prefix", other, "--output", "json"])
+        #expect(verify.status == 1)
+        let drift = try Self.json(verify)
+        #expect((drift["error"] as? [String: Any])?["code"] as? String == "documents-drift")
+        let changedRows = (drift["documents"] as? [[String: Any]] ?? []).filter { $0["status"] as? String == "changed" }
+        #expect(changedRows.count == 1 && changedRows.first?["name"] as? String == "\(other)time-zone", "\(drift)")
+        // With the released payloads under the first prefix, the same step runs.
+        let good = try w.run(["step", "time-zone", "--instance", w.source, "--param", "TimeZoneId=Tokyo Standard Time",
+                              "--mode", "documents", "--documents-prefix", prefix])
+        #expect(good.status == 0, "\(good.stderr)")
+    }
+
+    /// A copy of ps-scripts whose newest `payload` version has one more comment line, its manifest hash updated.
+    static func changedPayloads(_ dir: URL, payload: String) throws -> URL {
+        let source = TestEnvironment.repoRoot.appendingPathComponent("ps-scripts")
+        let copy = dir.appendingPathComponent("ps-scripts-changed")
+        try FileManager.default.copyItem(at: source, to: copy)
+        let manifestURL = copy.appendingPathComponent("manifest.json")
+        var manifest = try String(contentsOf: manifestURL, encoding: .utf8)
+        let folder = copy.appendingPathComponent("payloads/\(payload)")
+        // The newest released version's file (versions are named MAJOR.MINOR.PATCH.ps1).
+        let newest = try #require(try FileManager.default.contentsOfDirectory(atPath: folder.path)
+            .filter { $0.hasSuffix(".ps1") }
+            .max { $0.split(separator: ".").prefix(3).compactMap { Int($0) }.lexicographicallyPrecedes($1.split(separator: ".").prefix(3).compactMap { Int($0) }) })
+        let url = folder.appendingPathComponent(newest)
+        let old = try Data(contentsOf: url)
+        var new = old
+        new.append(contentsOf: Array("\r\n# changed without a new version\r\n".utf8))
+        try new.write(to: url)
+        let oldSha = Hex.encode(Crypto.sha256(Array(old))), newSha = Hex.encode(Crypto.sha256(Array(new)))
+        #expect(manifest.contains(oldSha))
+        manifest = manifest.replacingOccurrences(of: oldSha, with: newSha)
+        try manifest.write(to: manifestURL, atomically: true, encoding: .utf8)
+        return copy
+    }
+}
