@@ -15,12 +15,19 @@ struct GuestResult {
     var errors: [String] = []
     var logTail: [String] = []
     var reboots = 0
+    /// Each 3010 reboot as a wait: from the run that asked for it (its envelope's finishedAt) to the next run after the
+    /// reboot (the next envelope's startedAt), the guest's own times. Only when SSM kept the earlier runs' output.
+    var rebootWaits: [(start: String, end: String)] = []
 
     init(invocation i: InvocationRecord) {
         let final = i.resultJSON.flatMap(Self.object)
         result = (final?["status"] as? String) ?? Self.fallback(i)
         if i.verdict != nil, i.verdict != "verified" { result = "failed" }
         let earlier = Self.envelopes(in: i.output ?? "").dropLast(final == nil ? 0 : 1)
+        let chain = Array(earlier) + (final.map { [$0] } ?? [])
+        for (a, b) in zip(chain, chain.dropFirst()) where (a["status"] as? String) == "reboot-pending" {
+            if let start = Self.time(a["finishedAt"]), let end = Self.time(b["startedAt"]) { rebootWaits.append((start, end)) }
+        }
         for e in earlier where (e["status"] as? String) == "reboot-pending" {
             reboots += 1
             changes += Self.changes(e)
@@ -37,6 +44,11 @@ struct GuestResult {
         if !changes.isEmpty, result == "ok", reboots > 0 { result = "changed" }
         if result == "failed", errors.isEmpty, let details = i.statusDetails { errors = ["\(i.status): \(details)"] }
         if i.verdict != nil, i.verdict != "verified" { errors.insert("envelope \(i.verdict!)", at: 0) }
+    }
+
+    /// An envelope's time (`yyyy-MM-ddTHH:mm:ssZ`) in the ledger's format, so every time in the report reads alike.
+    static func time(_ value: Any?) -> String? {
+        (value as? String).flatMap(UTCTimestamp.parse).map { UTCTimestamp.format($0) }
     }
 
     /// No judged envelope: the SSM status says how far it got.

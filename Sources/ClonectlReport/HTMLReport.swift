@@ -14,18 +14,29 @@ public enum HTMLReport {
     public static let openRecapLimit = 20
 
     public static func render(_ r: RunReport) -> String {
+        page(title: "clonectl \(r.header.plan) \(r.header.runId): \(r.header.result)",
+             body: body(r) + "<footer>clonectl report · \(h(r.header.runId)) · generated from the ledger; schema v\(r.schemaVersion)</footer>\n")
+    }
+
+    /// The document around a body: the one stylesheet, no script.
+    static func page(title: String, body: String) -> String {
         var out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        out += "<title>clonectl \(h(r.header.plan)) \(h(r.header.runId)): \(h(r.header.result))</title>\n"
-        out += "<style>\n\(css)</style>\n</head>\n<body>\n"
-        out += header(r)
-        out += failures(r)
-        out += "<section id=\"timeline\"><h2>Timeline</h2>\n" + HTMLTimeline.svg(r) + "</section>\n"
-        out += "<section id=\"lineage\"><h2>Lineage</h2>\n" + HTMLLineage.svg(r.lineage, cloneLimit: lineageCloneLimit)
-            + lineageTable(r.lineage) + "</section>\n"
-        out += recap(r)
-        out += "<footer>clonectl report · \(h(r.header.runId)) · generated from the ledger; schema v\(r.schemaVersion)</footer>\n"
+        out += "<title>\(h(title))</title>\n"
+        out += "<style>\n\(css)</style>\n</head>\n<body>\n" + body
         return out + "</body>\n</html>\n"
+    }
+
+    /// One run's sections. `idPrefix` keeps element ids unique when several runs share a page (`report --plan`).
+    static func body(_ r: RunReport, idPrefix: String = "") -> String {
+        var out = header(r)
+        out += failures(r).replacingOccurrences(of: "<section id=\"failures\">", with: "<section id=\"\(idPrefix)failures\">")
+        out += "<section id=\"\(idPrefix)timeline\"><h2>Timeline</h2>\n" + HTMLTimeline.svg(r, idPrefix: idPrefix) + "</section>\n"
+        out += "<section id=\"\(idPrefix)lineage\"><h2>Lineage</h2>\n" + HTMLLineage.svg(r.lineage, cloneLimit: lineageCloneLimit, idPrefix: idPrefix)
+            + stateErrors(r.stateAsOf) + lineageTable(r.lineage, refreshed: r.stateAsOf.source == "aws")
+            + "<p class=\"asof\">States \(h(r.stateAsOf.phrase)).</p></section>\n"
+        out += recap(r).replacingOccurrences(of: "<section id=\"recap\">", with: "<section id=\"\(idPrefix)recap\">")
+        return out
     }
 
     static func header(_ r: RunReport) -> String {
@@ -46,6 +57,7 @@ public enum HTMLReport {
             ("operator", r.header.callerArn ?? "unknown"), ("region", r.header.region ?? "unknown"),
             ("started", r.header.startedAt), ("finished", r.header.finishedAt ?? "not finished"),
             ("plan file", r.header.planPath), ("plan sha256", r.header.planSha256),
+            ("states", r.stateAsOf.phrase + (r.stateAsOf.source == "aws" ? "" : " (--refresh asks AWS)")),
         ]
         for (k, v) in facts { out += "<dt>\(h(k))</dt><dd>\(h(v))</dd>\n" }
         return out + "</dl>\n</header>\n"
@@ -68,11 +80,17 @@ public enum HTMLReport {
         return out + "</section>\n"
     }
 
-    static func lineageTable(_ l: RunReport.Lineage) -> String {
-        var out = "<table class=\"lineage\"><thead><tr><th>kind</th><th>id</th><th>name</th><th>private IP</th><th>host name</th><th>state</th></tr></thead><tbody>\n"
+    static func stateErrors(_ s: RunReport.StateAsOf) -> String {
+        s.errors.map { "<div class=\"failure\"><p><b>State not read from AWS:</b> \(h($0))</p></div>\n" }.joined()
+    }
+
+    static func lineageTable(_ l: RunReport.Lineage, refreshed: Bool) -> String {
+        var out = "<table class=\"lineage\"><thead><tr><th>kind</th><th>id</th><th>name</th><th>private IP</th><th>host name</th><th>state (recorded)</th>\(refreshed ? "<th>state now</th>" : "")</tr></thead><tbody>\n"
         for n in l.nodes {
             out += "<tr><td>\(h(ReportRenderer.kindTitle(n.kind)))</td><td><code>\(h(n.id))</code></td><td>\(h(n.name ?? ""))</td>"
-            out += "<td>\(h(n.privateIp ?? ""))</td><td>\(h(n.hostName ?? ""))</td><td><span class=\"state \(h(n.state))\">\(h(n.state))</span></td></tr>\n"
+            out += "<td>\(h(n.privateIp ?? ""))</td><td>\(h(n.hostName ?? ""))</td><td><span class=\"state \(h(n.state))\">\(h(n.state))</span></td>"
+            if refreshed { out += "<td><span class=\"state now \(h(n.stateNow ?? "unread"))\">\(h(n.stateNow ?? "not read"))</span></td>" }
+            out += "</tr>\n"
         }
         return out + "</tbody></table>\n"
     }
@@ -113,7 +131,7 @@ public enum HTMLReport {
             for (n, g) in i.steps.enumerated() {
                 out += "<tr>"
                 if n == 0 {
-                    out += "<td rowspan=\"\(i.steps.count)\" class=\"inst\"><b>\(h(i.name ?? i.role))</b><br><code>\(h(i.instanceId))</code></td>"
+                    out += "<td rowspan=\"\(i.steps.count)\" class=\"inst\"><b>\(h(i.name ?? i.role))</b><br><code>\(h(i.instanceId))</code>\(h(ReportRenderer.stateNote(i)))</td>"
                 }
                 let changes = g.changes.map { "<span class=\"chg\">\(h($0.item))</span> \(h($0.from)) → <b>\(h($0.to))</b>" }.joined(separator: "<br>")
                 let errors = g.errors.map { "<span class=\"err\">\(h($0))</span>" }.joined(separator: "<br>")
@@ -183,7 +201,7 @@ public enum HTMLReport {
     td.inst { background: #fafbfc; }
     code { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; } code.sha, code.cmd { color: var(--muted); font-size: 11px; }
     .chg { color: var(--info); font-weight: 600; } .err { color: var(--bad); }
-    .state { font-size: 12px; padding: 1px 6px; border-radius: 8px; background: #eef; } .state.deleted { background: #eee; color: var(--muted); } .state.running, .state.available { background: #e6f4ea; } .state.stopped { background: #fef7e0; }
+    .state { font-size: 12px; padding: 1px 6px; border-radius: 8px; background: #eef; } .state.deleted { background: #eee; color: var(--muted); } .state.running, .state.available { background: #e6f4ea; } .state.stopped { background: #fef7e0; } .state.gone, .state.terminated, .state.deregistered { background: #eee; color: var(--muted); } .state.unread { background: #fce8e6; } .asof { color: var(--muted); font-size: 12px; }
     details summary { cursor: pointer; color: var(--info); margin: 8px 0; }
     footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
     @media print { body { padding: 0; max-width: none; } details > *:not(summary) { display: revert; } section { break-inside: avoid-page; } }

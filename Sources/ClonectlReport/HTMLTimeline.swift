@@ -15,7 +15,7 @@ enum HTMLTimeline {
         var note: String
     }
 
-    static func svg(_ r: RunReport) -> String {
+    static func svg(_ r: RunReport, idPrefix: String = "") -> String {
         guard let origin = UTCTimestamp.parse(r.header.startedAt) else { return "<p>No timeline: the run has no start time.</p>\n" }
         func at(_ t: String?) -> Double? { t.flatMap(UTCTimestamp.parse).map { $0.timeIntervalSince(origin) } }
         var rows: [Row] = []
@@ -69,8 +69,8 @@ enum HTMLTimeline {
         let height = axisHeight + rows.reduce(0) { $0 + ($1.isStep ? stepRow : subRow) } + 34
         let width = labelWidth + chartWidth + rightPad
         var out = "<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(f(width)) \(f(height))\" width=\"\(f(width))\" height=\"\(f(height))\" role=\"img\" aria-label=\"Timeline of the run's steps, waits and guest commands\">\n"
-        out += "<defs><pattern id=\"hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" fill=\"#e8eaed\"/><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#9aa0a6\" stroke-width=\"2\"/></pattern></defs>\n"
-        out += "<style>.st-good{fill:#1e8e3e}.st-bad{fill:#d93025}.st-warn{fill:#f29900}.st-muted,.st-info{fill:#80868b}.wait{fill:url(#hatch);stroke:#9aa0a6;stroke-width:.5}.cmd-ok{fill:#81c995}.cmd-chg{fill:#8ab4f8}.cmd-bad{fill:#f28b82}.lbl{font-size:12px;fill:#202124}.sub{font-size:11px;fill:#5f6368}.note{font-size:11px;fill:#5f6368}.tick{stroke:#e0e3e7}.tl{font-size:10px;fill:#80868b}.down{fill:#d93025;opacity:.08}.downl{font-size:10px;fill:#d93025}</style>\n"
+        out += "<defs><pattern id=\"\(idPrefix)hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" fill=\"#e8eaed\"/><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#9aa0a6\" stroke-width=\"2\"/></pattern></defs>\n"
+        out += "<style>.st-good{fill:#1e8e3e}.st-bad{fill:#d93025}.st-warn{fill:#f29900}.st-muted,.st-info{fill:#80868b}.wait{fill:url(#\(idPrefix)hatch);stroke:#9aa0a6;stroke-width:.5}.cmd-ok{fill:#81c995}.cmd-chg{fill:#8ab4f8}.cmd-bad{fill:#f28b82}.lbl{font-size:12px;fill:#202124}.sub{font-size:11px;fill:#5f6368}.note{font-size:11px;fill:#5f6368}.tick{stroke:#e0e3e7}.tl{font-size:10px;fill:#80868b}.down{fill:#d93025;opacity:.08}.downl{font-size:10px;fill:#d93025}</style>\n"
         // Axis with round ticks.
         let step = tickStep(span)
         var t = 0.0

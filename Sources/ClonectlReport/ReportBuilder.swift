@@ -23,6 +23,8 @@ public enum ReportBuilder {
         // Guest steps per instance, and per command its span and counts.
         var recaps: [String: RunReport.InstanceRecap] = [:]
         var spans: [String: [RunReport.CommandSpan]] = [:]
+        // 3010 reboots, drawn as waits of their step (from the guest's envelopes: see GuestResult.rebootWaits).
+        var rebootWaits: [String: [RunReport.Wait]] = [:]
         for c in commands {
             let list = invocations[c.commandId] ?? []
             var span = RunReport.CommandSpan(commandId: c.commandId, payload: c.payload, version: c.version,
@@ -36,6 +38,10 @@ public enum ReportBuilder {
                 default: if i.finishedAt != nil || guest.result == "failed" { span.failed += 1 }
                 }
                 span.reboots += guest.reboots
+                rebootWaits[c.step, default: []] += guest.rebootWaits.map {
+                    RunReport.Wait(kind: "reboot", target: i.instanceId, startedAt: $0.start, finishedAt: $0.end,
+                                   seconds: seconds($0.start, $0.end), outcome: "done")
+                }
                 if let f = i.finishedAt, span.finishedAt.map({ f > $0 }) ?? true { span.finishedAt = f }
                 let step = RunReport.GuestStep(step: c.step, payload: c.payload, version: c.version, payloadSha256: c.payloadSha256,
                                                commandId: c.commandId, result: guest.result, verdict: i.verdict,
@@ -59,7 +65,12 @@ public enum ReportBuilder {
         let timeline = steps.map { s in
             RunReport.TimelineStep(name: s.name, status: s.status, startedAt: s.startedAt, finishedAt: s.finishedAt,
                                    seconds: seconds(s.startedAt, s.finishedAt), error: s.error,
-                                   waits: zip(waits, reportWaits).filter { $0.0.step == s.name }.map(\.1),
+                                   waits: zip(waits, reportWaits).filter { $0.0.step == s.name }.map(\.1)
+                                       + (rebootWaits[s.name] ?? []).sorted { a, b in
+                                           // By instance (role, then name), not by time: a stable order for the goldens.
+                                           (roles.rank(roles.role(a.target)), roles.name(a.target) ?? a.target, a.target, a.startedAt)
+                                               < (roles.rank(roles.role(b.target)), roles.name(b.target) ?? b.target, b.target, b.startedAt)
+                                       },
                                    commands: spans[s.name] ?? [])
         }
 
@@ -87,14 +98,15 @@ public enum ReportBuilder {
             changed: ordered.reduce(0) { $0 + $1.steps.filter { $0.result == "changed" }.count },
             failed: ordered.reduce(0) { $0 + $1.steps.filter { $0.result == "failed" }.count },
             reboots: spans.values.joined().reduce(0) { $0 + $1.reboots },
-            waitSeconds: (reportWaits.compactMap(\.seconds).reduce(0, +) * 1000).rounded() / 1000)
+            waitSeconds: ((reportWaits + rebootWaits.values.joined()).compactMap(\.seconds).reduce(0, +) * 1000).rounded() / 1000)
 
-        return RunReport(header: header, failures: failures,
+        let lineage = LineageBuilder.build(state: state, steps: steps, resources: resources, commands: commands, ledger: ledger)
+        let recorded = Dictionary(lineage.nodes.map { ($0.id, $0.state) }, uniquingKeysWith: { a, _ in a })
+        return RunReport(header: header, stateAsOf: RunReport.StateAsOf(source: "ledger", at: run.updatedAt),
+                         failures: failures,
                          sourceDowntime: downtime(state: state, steps: steps, waits: waits),
-                         timeline: timeline,
-                         lineage: LineageBuilder.build(state: state, steps: steps, resources: resources, commands: commands,
-                                                       ledger: ledger),
-                         totals: totals, instances: ordered)
+                         timeline: timeline, lineage: lineage, totals: totals,
+                         instances: ordered.map { var i = $0; i.state = recorded[i.instanceId]; return i })
     }
 
     /// Stopped: when StopInstances was sent (the stopping wait begins right after it). Running again: when

@@ -56,14 +56,20 @@ public enum ReportRenderer {
         var parts = ["\(kindTitle(n.kind)): \(n.name ?? n.id)", n.id]
         if let ip = n.privateIp { parts.append(ip) }
         if let host = n.hostName { parts.append(host) }
-        parts.append(n.state)
+        parts.append(n.stateNow.map { "\(n.state), now \($0)" } ?? n.state)
         if n.name == n.id { parts.remove(at: 1) }
         return parts.joined(separator: separator)
     }
 
+    /// ` (running)`, ` (stopped; now terminated)`: an instance's recorded state and, refreshed, its state now.
+    static func stateNote(_ i: RunReport.InstanceRecap) -> String {
+        guard let state = i.state else { return i.stateNow.map { " (now \($0))" } ?? "" }
+        return " (\(state)\(i.stateNow.map { "; now \($0)" } ?? ""))"
+    }
+
     static func kindTitle(_ kind: String) -> String {
         ["source-instance": "source", "source-image": "source AMI", "work-copy": "work copy",
-         "master-image": "master AMI", "clone": "clone"][kind] ?? kind
+         "master-image": "master AMI", "clone": "clone", "round": "round", "clones": "clones"][kind] ?? kind
     }
 
     static func dotEscape(_ s: String) -> String {

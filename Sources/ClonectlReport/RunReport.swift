@@ -6,6 +6,9 @@ public struct RunReport: Codable, Sendable, Equatable {
 
     public var schemaVersion = RunReport.currentSchemaVersion
     public var header: Header
+    /// Where the states in the lineage and the recap come from: the ledger (as recorded at the run's last update) or
+    /// AWS (`report --refresh`, at the time of the refresh).
+    public var stateAsOf: StateAsOf
     /// Failed steps and failed guest steps, first thing shown when the run failed.
     public var failures: [Failure]
     /// The live source's downtime: from the moment it was stopped until it ran again.
@@ -30,6 +33,23 @@ public struct RunReport: Codable, Sendable, Equatable {
         public var wallSeconds: Double?
         /// The run's status: succeeded, failed, interrupted, cleaned, running.
         public var result: String
+    }
+
+    public struct StateAsOf: Codable, Sendable, Equatable {
+        /// ledger or aws.
+        public var source: String
+        public var at: String
+        /// AWS errors met while refreshing (the states they hid have no `stateNow`).
+        public var errors: [String]
+
+        public init(source: String, at: String, errors: [String] = []) {
+            self.source = source
+            self.at = at
+            self.errors = errors
+        }
+
+        /// `as recorded at <time>` or `from AWS at <time>`.
+        public var phrase: String { source == "aws" ? "from AWS at \(at)" : "as recorded at \(at)" }
     }
 
     public struct Failure: Codable, Sendable, Equatable {
@@ -104,6 +124,9 @@ public struct RunReport: Codable, Sendable, Equatable {
             public var hostName: String?
             /// From the ledger: running, stopped, available, deleted, missing (never created), or unknown.
             public var state: String
+            /// With --refresh: the state AWS gives now (EC2's instance or image state), `gone` when AWS no longer
+            /// knows the id; absent without --refresh or when the read failed (see stateAsOf.errors).
+            public var stateNow: String?
         }
 
         public struct Edge: Codable, Sendable, Equatable {
@@ -129,6 +152,9 @@ public struct RunReport: Codable, Sendable, Equatable {
         /// source, work-copy, clone, or instance.
         public var role: String
         public var name: String?
+        /// The state as recorded (from the lineage), and with --refresh the state AWS gives now.
+        public var state: String?
+        public var stateNow: String?
         public var failed: Bool
         public var steps: [GuestStep]
     }

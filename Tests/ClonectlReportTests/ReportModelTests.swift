@@ -44,8 +44,8 @@ import ClonectlWorkflow
                         let failed = failing.contains(n)
                         let status = failed ? "failed" : rebootOutput ? "ok" : "changed"
                         let change = failed || rebootOutput ? "[]" : #"[{"item":"hostName","from":"EC2AMAZ-1","to":"WEB\#(n)"}]"#
-                        let final = #"{"status":"\#(status)","changed":\#(change),"errors":\#(failed ? #"["<rename> & failed"]"# : "[]"),"logTail":["line 1","rename refused"]}"#
-                        let earlier = #"{"status":"reboot-pending","changed":[{"item":"hostName","from":"EC2AMAZ-1","to":"WEB\#(n)"}]}"#
+                        let final = #"{"status":"\#(status)","changed":\#(change),"errors":\#(failed ? #"["<rename> & failed"]"# : "[]"),"logTail":["line 1","rename refused"],"startedAt":"2026-11-28T04:00:4\#(n % 10)Z","finishedAt":"2026-11-28T04:00:50Z"}"#
+                        let earlier = #"{"status":"reboot-pending","changed":[{"item":"hostName","from":"EC2AMAZ-1","to":"WEB\#(n)"}],"startedAt":"2026-11-28T04:00:00Z","finishedAt":"2026-11-28T04:00:02Z"}"#
                         let output = rebootOutput
                             ? "-----BEGIN CLONECTL RESULT v1-----\n\(earlier)\n-----END CLONECTL RESULT sha256=x-----\n-----BEGIN CLONECTL RESULT v1-----\n\(final)\n-----END CLONECTL RESULT sha256=y-----\n"
                             : nil
@@ -102,16 +102,30 @@ import ClonectlWorkflow
         defer { l.close() }
         let r = try ReportBuilder.build(ledger: l, runId: id)
         #expect(r.totals.reboots == 2)
+        // Each reboot is a wait of its step, from the run that asked for it to the run after it (the guest's times).
+        let waits = try #require(r.timeline.first { $0.name == "post-clone" }).waits.filter { $0.kind == "reboot" }
+        #expect(waits.map(\.target) == ["i-clone000", "i-clone001"], "\(waits)")
+        #expect(waits.map(\.startedAt) == ["2026-11-28T04:00:02.000Z", "2026-11-28T04:00:02.000Z"])
+        #expect(waits.map(\.finishedAt) == ["2026-11-28T04:00:40.000Z", "2026-11-28T04:00:41.000Z"])
+        #expect(waits.map(\.seconds) == [38, 39] && r.totals.waitSeconds >= 77)
+        // Drawn as waits: a "wait: reboot" row in the SVG timeline and a task in the Mermaid gantt.
+        #expect(HTMLReport.render(r).contains("wait: reboot") && MarkdownReport.render(r).contains("wait reboot :active"))
         #expect(r.instances.allSatisfy { $0.steps[0].result == "changed" && $0.steps[0].changes.first?.item == "hostName" })
     }
 
     /// 500 clones: the timeline has one row per payload and group (not per instance), the lineage graph draws a few
     /// clones and counts the rest, the recap counts first and folds the table; the file stays small. Prints the size.
     @Test func fiveHundredClonesStayReadableAndSmall() throws {
-        let (l, id) = try Self.ledger(clones: 500, failing: [7, 321])
+        let (l, id) = try Self.ledger(clones: 500, failing: [7, 321], rebootOutput: true)
         defer { l.close() }
         let r = try ReportBuilder.build(ledger: l, runId: id)
         let html = HTMLReport.render(r)
+        // 500 reboots (each a wait, all in the JSON) are one row in the SVG, one gantt task and one count in Markdown.
+        #expect(r.timeline.flatMap(\.waits).filter { $0.kind == "reboot" }.count == 500)
+        #expect(html.components(separatedBy: "wait: reboot").count - 1 == 1)
+        let md = MarkdownReport.render(r)
+        #expect(md.components(separatedBy: "wait reboot").count - 1 == 1 && md.contains("wait reboot ×500 :active, "))
+        #expect(md.contains("| reboot ×500 (longest "), "\(md.prefix(3000))")
         print("report figures: 500 clones, HTML \(html.utf8.count) bytes, \(r.instances.count) instances")
         #expect(html.utf8.count < 3_000_000)
         #expect(html.components(separatedBy: "<g class=\"sub-row\">").count - 1 < 20)

@@ -52,6 +52,8 @@ import TestSupport
             #expect(r.status == 1, "\(c.step) should stop the run: stderr \(r.stderr)")
             for text in c.says { #expect(r.stderr.contains(text), "\(c.step): '\(text)' missing from stderr: \(r.stderr)") }
             #expect(!r.stderr.contains(w.local.secretAccessKey.prefix(12)), "no secret in what the operator reads")
+            // The first fault leaves a real failed run in the ledger: its report is a golden too (failures first).
+            if c.step == "sysprep" { try Self.checkFailedReport(w) }
             for id in try Self.instances(w) { try await F.post(w, "/guests/\(id)", c.fix) }
         }
         let done = try w.run(["run", w.plan.path, "--output", "json"])

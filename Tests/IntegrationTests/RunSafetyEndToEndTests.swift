@@ -243,6 +243,20 @@ import TestSupport
         let fresh = try w.run(["run", w.plan.path, "--new", "--until", "preflight"])
         #expect(fresh.status == 0, "stderr: \(fresh.stderr)")
         #expect(try ledger.runs().count == 2)
+        // report --plan: one document for both rounds, the cleaned one marked, each linked to its detail.
+        let planReport = try w.run(["report", "--plan", run.planName, "--format", "json"])
+        #expect(planReport.status == 0, "stderr: \(planReport.stderr)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(planReport.stdout.utf8)) as? [String: Any])
+        let rounds = try #require(doc["rounds"] as? [[String: Any]])
+        #expect(doc["kind"] as? String == "plan" && rounds.count == 2 && (doc["runs"] as? [Any])?.count == 2)
+        #expect(rounds.map { $0["runId"] as? String ?? "" } == (try ledger.runs(planName: run.planName)).map(\.id))
+        #expect(rounds.map { $0["cleaned"] as? Bool ?? false } == [true, false], "\(rounds)")
+        #expect((rounds[0]["images"] as? [String])?.contains { $0.hasPrefix("ami-") } == true, "\(rounds[0])")
+        let lineageKinds = ((doc["lineage"] as? [String: Any])?["nodes"] as? [[String: Any]] ?? []).map { $0["kind"] as? String ?? "" }
+        #expect(lineageKinds.first == "source-instance" && lineageKinds.filter { $0 == "round" }.count == 2, "\(lineageKinds)")
+        let planMd = try w.run(["report", "--plan", run.planName, "--format", "md"])
+        let anchor = try #require(rounds[0]["anchor"] as? String)
+        #expect(planMd.stdout.contains("(#\(anchor))") && planMd.stdout.contains("<a id=\"\(anchor)\"></a>"), "\(planMd.stdout.prefix(1500))")
     }
 
     /// `--on-error cleanup`: the run is undone, recorded as cleaned (not resumed), and the source is put back as it
