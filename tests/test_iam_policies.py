@@ -294,6 +294,24 @@ def test_the_instance_profile_reads_one_path_writes_one_prefix_decrypts_with_one
     assert ok("logs:PutLogEvents", f"arn:aws:logs:{region}:{account}:log-group:/other:log-stream:i-1") == "ImplicitDeny"
 
 
+def test_the_run_policy_reads_the_output_prefix_only():
+    """With a plan `output:`, the controller reads the agent's uploads (GetObject, as s3_requests maps a GET) and
+    checks the bucket (HeadBucket is s3:ListBucket), under the one prefix; nothing else of the bucket or the account."""
+    run = load("controller-policy.json", **{"output-bucket": "clonectl-out", "output-prefix": "runs"})
+    stdout = "arn:aws:s3:::clonectl-out/runs/cmd-1/i-1/awsrunPowerShellScript/0.awsrunPowerShellScript/stdout"
+
+    def ok(action, resource):
+        return decide([run], {"action": action, "resource": resource, "context": {}})[0]
+
+    assert ok("s3:GetObject", stdout) == "Allow"
+    assert ok("s3:ListBucket", "arn:aws:s3:::clonectl-out") == "Allow"
+    assert ok("s3:GetObject", "arn:aws:s3:::clonectl-out/other/x") == "ImplicitDeny"
+    assert ok("s3:GetObject", "arn:aws:s3:::someone-elses/runs/x") == "ImplicitDeny"
+    assert ok("s3:PutObject", stdout) == "ImplicitDeny"
+    assert ok("s3:DeleteObject", stdout) == "ImplicitDeny"
+    assert "<output-bucket>" in json.dumps(RUN), "unfilled, the statements match no bucket"
+
+
 def test_the_docs_name_every_statement_with_its_resources():
     """controller/README.md's security section lists each statement of the three policies by Sid, and the controller
     and publisher statements' resources as they are in the files (a statement changed in one place only fails)."""

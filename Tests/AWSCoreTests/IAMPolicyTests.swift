@@ -3,7 +3,7 @@ import Foundation
 import TestSupport
 
 /// The least-privilege policy in controller/iam/ allows exactly the API calls the code makes: every operation the
-/// EC2, SSM and STS clients send is allowed, and nothing else is.
+/// EC2, SSM, STS and S3 clients send is allowed, and nothing else is.
 @Suite struct IAMPolicyTests {
     /// Operations found in the client sources: `params("X")`, `QueryParameters(action: "X"`, `call("X"`,
     /// `documentCall("X"`.
@@ -19,6 +19,18 @@ import TestSupport
                 for m in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
                     found.insert("\(prefix):\(text[Range(m.range(at: 1), in: text)!])")
                 }
+            }
+        }
+        // S3's REST calls (`send("X", method:` in S3/) under the action IAM authorizes them as (Service Authorization
+        // Reference: HeadBucket is s3:ListBucket, HeadObject s3:GetObject).
+        let s3 = root.appendingPathComponent("S3")
+        let authorizedAs = ["HeadBucket": "ListBucket", "HeadObject": "GetObject"]
+        for file in try FileManager.default.contentsOfDirectory(atPath: s3.path) where file.hasSuffix(".swift") {
+            let text = try String(contentsOf: s3.appendingPathComponent(file), encoding: .utf8)
+            let regex = try NSRegularExpression(pattern: #"send\("([A-Z][A-Za-z]+)", method:"#)
+            for m in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                let operation = String(text[Range(m.range(at: 1), in: text)!])
+                found.insert("s3:\(authorizedAs[operation] ?? operation)")
             }
         }
         return found
@@ -42,7 +54,9 @@ import TestSupport
     /// CreateDocument and UpdateDocument are `clonectl documents publish`'s, made by a publisher identity, never by
     /// a run.
     static let notControllerCalls: Set<String> = ["ssm:GetParameter", "sts:AssumeRole", "sts:AssumeRoleWithWebIdentity",
-                                                  "ssm:CreateDocument", "ssm:UpdateDocument"]
+                                                  "ssm:CreateDocument", "ssm:UpdateDocument",
+                                                  // The S3 client's writes seed buckets in tests; clonectl only reads.
+                                                  "s3:PutObject", "s3:CreateBucket"]
     /// Needed for RunInstances with an instance profile, not an API call of its own.
     static let implied: Set<String> = ["iam:PassRole"]
 
@@ -50,6 +64,7 @@ import TestSupport
         let code = try Self.operationsInCode()
         #expect(code.count >= 18, "the scan found the clients' operations: \(code.sorted())")
         #expect(code.contains("ec2:RunInstances") && code.contains("ssm:SendCommand") && code.contains("sts:GetCallerIdentity"))
+        #expect(code.contains("s3:GetObject") && code.contains("s3:ListBucket"), "S3 output reads: \(code.sorted())")
         let policy = try Self.actions(in: "controller-policy.json")
         let needed = code.subtracting(Self.notControllerCalls)
         #expect(needed.subtracting(policy).isEmpty, "missing from the policy: \(needed.subtracting(policy).sorted())")
