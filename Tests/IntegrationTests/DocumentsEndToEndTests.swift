@@ -34,6 +34,7 @@ extension RunSafetyEndToEndTests {
         #expect(early.status == 1)
         #expect(early.stderr.contains("SSM has no version named") && early.stderr.contains("clonectl documents publish"), "\(early.stderr)")
 
+        let beforePublish = IAMReplay.lastSeq(try await Self.get(w.local, "/calls"))
         let first = try Self.documents(w, ["publish", "--plan", w.plan.path, "--output", "json"])
         #expect(first.status == 0, "\(first.stderr)")
         let published = try Self.json(first)
@@ -55,7 +56,18 @@ extension RunSafetyEndToEndTests {
         let rows = try Self.json(list)["documents"] as? [[String: Any]] ?? []
         #expect(rows.count == docs.count && rows.allSatisfy { $0["status"] as? String == "current" })
 
+        // Publishing, listed and verified, is allowed by the publisher policy (its document ARNs renamed to the prefix).
+        let publishLog = try await Self.get(w.local, "/calls")
+        let publishCalls = IAMReplay.slice(publishLog, (beforePublish + 1)...IAMReplay.lastSeq(publishLog))
+        let publisher = try IAMReplay.judge(calls: publishCalls, policy: "publisher-policy.json", documentPrefix: prefix)
+        #expect(publisher.denied.isEmpty && publisher.unknown.isEmpty, "publish under publisher-policy.json: \(publisher.denied) \(publisher.unknown)")
+        #expect(publisher.apis.contains("ssm:CreateDocument"), "\(publisher.apis.sorted())")
+        let asRunner = try IAMReplay.judge(calls: publishCalls, policy: "controller-policy.json", documentPrefix: prefix)
+        #expect(Set(asRunner.denied.compactMap { $0["api"] as? String }).contains("ssm:CreateDocument"),
+                "the run policy cannot publish")
+
         // The checked dry run checks the documents and sends its read-only preflight as one of them.
+        let beforeCheck = IAMReplay.lastSeq(publishLog)
         let check = try w.run(["run", w.plan.path, "--dry-run", "--check"])
         let checkLines = check.stdout.split(separator: "\n")
         #expect(checkLines.contains { $0.hasPrefix("ok") && $0.contains("documents \(prefix)*") }, "\(check.stdout)\n\(check.stderr)")
@@ -69,6 +81,18 @@ extension RunSafetyEndToEndTests {
         #expect(try Self.json(run)["status"] as? String == "succeeded")
         let sent = (try await Self.counts(w.local))["ssm:SendCommand"] ?? 0
         #expect(sent - (before["ssm:SendCommand"] ?? 0) > 0)
+
+        // The checked dry run and the run, as AWS would authorize them, under the run policy in documents mode:
+        // without the inline statement, its document ARNs renamed to the prefix.
+        let runLog = try await Self.get(w.local, "/calls")
+        let runCalls = IAMReplay.slice(runLog, (beforeCheck + 1)...IAMReplay.lastSeq(runLog))
+        #expect(IAMReplay.documentsSent(runCalls).allSatisfy { $0.hasPrefix(prefix) }, "\(IAMReplay.documentsSent(runCalls))")
+        let runVerdict = try IAMReplay.judge(calls: runCalls, policy: "controller-policy.json",
+                                             without: [IAMReplay.inlineStatement], documentPrefix: prefix)
+        #expect(runVerdict.denied.isEmpty && runVerdict.unknown.isEmpty, "documents-mode run: \(runVerdict.denied) \(runVerdict.unknown)")
+        #expect(runVerdict.apis.isSuperset(of: ["ssm:SendCommand", "ec2:StopInstances", "ec2:CreateImage", "ec2:RunInstances"]),
+                "\(runVerdict.apis.sorted())")
+        print("IAM replay (documents mode, RunSafetyEndToEndTests.theWholeRunInDocumentsMode): \(runVerdict.allowed.count) calls allowed")
 
         // Every guest command of the run went as a clonectl document, pinned by version and hash, and says so.
         let ledger = try Ledger(path: w.ledger)

@@ -16,16 +16,27 @@ enum IAMReplay {
     static let inlineStatement = "InlineModeOnlySendAWSRunPowerShellScript"
 
     /// `calls`: the answer of GET /__sim/calls. `without`: statements left out of the policy.
-    static func judge(calls: [String: Any], policy: String, without: [String] = []) throws -> Verdict {
+    /// `documentPrefix`: a plan's `documents.prefix` other than `clonectl-`, put in the policy's document ARNs as
+    /// controller/README.md tells an operator to.
+    static func judge(calls: [String: Any], policy: String, without: [String] = [], documentPrefix: String? = nil) throws -> Verdict {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("clonectl-iam-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let log = dir.appendingPathComponent("calls.json")
         try JSONSerialization.data(withJSONObject: calls).write(to: log)
+        var policyPath = TestEnvironment.repoRoot.appendingPathComponent("controller/iam/\(policy)").path
+        if let documentPrefix {
+            let text = try String(contentsOfFile: policyPath, encoding: .utf8)
+            #expect(text.contains("document/clonectl-*"))
+            let renamed = dir.appendingPathComponent(policy)
+            try text.replacingOccurrences(of: "document/clonectl-*", with: "document/\(documentPrefix)*")
+                .write(to: renamed, atomically: true, encoding: .utf8)
+            policyPath = renamed.path
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestEnvironment.python)
         process.currentDirectoryURL = TestEnvironment.repoRoot
-        process.arguments = ["-m", "localaws.iampolicy", "controller/iam/\(policy)", log.path]
+        process.arguments = ["-m", "localaws.iampolicy", policyPath, log.path]
             + without.flatMap { ["--without", $0] }
         let out = dir.appendingPathComponent("verdict.json")
         FileManager.default.createFile(atPath: out.path, contents: nil)
@@ -35,6 +46,15 @@ enum IAMReplay {
         let object = try JSONSerialization.jsonObject(with: Data(contentsOf: out)) as? [String: Any] ?? [:]
         return Verdict(allowed: object["allowed"] as? [[String: Any]] ?? [], denied: object["denied"] as? [[String: Any]] ?? [],
                        unknown: object["unknown"] as? [[String: Any]] ?? [])
+    }
+
+    /// The calls of `log` (GET /__sim/calls) with a sequence number in `range`: one case's calls on a shared local AWS.
+    static func slice(_ log: [String: Any], _ range: ClosedRange<Int>) -> [String: Any] {
+        ["calls": (log["calls"] as? [[String: Any]] ?? []).filter { range.contains($0["seq"] as? Int ?? -1) }]
+    }
+
+    static func lastSeq(_ log: [String: Any]) -> Int {
+        (log["calls"] as? [[String: Any]] ?? []).compactMap { $0["seq"] as? Int }.max() ?? 0
     }
 
     /// Whether any SendCommand of the log named a clonectl document (documents mode) or AWS-RunPowerShellScript.
