@@ -3,6 +3,7 @@ import ClonectlAgent
 import ClonectlLedger
 import ClonectlPlan
 import Foundation
+import Synchronization
 
 /// What one instance answered to one guest step.
 public struct GuestOutcome: Sendable {
@@ -85,9 +86,17 @@ public struct GuestRunner: Sendable {
     let s3: S3Client?
     /// The plan's `output:`: commands sent from now on ask the agent to upload their whole output there.
     public var output: Plan.Output?
+    /// Document versions already looked up, shared by this runner's copies.
+    let pins: DocumentPins
 
     public init(ssm: SSMClient, store: PayloadStore, ledger: Ledger, polling: Polling = Polling(),
                 delivery: Delivery = .inline, s3: S3Client? = nil, output: Plan.Output? = nil) {
+        self.init(ssm: ssm, store: store, ledger: ledger, polling: polling, delivery: delivery, s3: s3, output: output,
+                  pins: DocumentPins())
+    }
+
+    init(ssm: SSMClient, store: PayloadStore, ledger: Ledger, polling: Polling, delivery: Delivery, s3: S3Client?,
+         output: Plan.Output?, pins: DocumentPins) {
         self.ssm = ssm
         self.store = store
         self.ledger = ledger
@@ -95,11 +104,13 @@ public struct GuestRunner: Sendable {
         self.delivery = delivery
         self.s3 = s3
         self.output = output
+        self.pins = pins
     }
 
     /// The same runner, sending its commands as `delivery` says (a plan's `documents:` or `step --mode`).
     public func with(delivery: Delivery) -> GuestRunner {
-        GuestRunner(ssm: ssm, store: store, ledger: ledger, polling: polling, delivery: delivery, s3: s3, output: output)
+        GuestRunner(ssm: ssm, store: store, ledger: ledger, polling: polling, delivery: delivery, s3: s3, output: output,
+                    pins: pins)
     }
 
     /// Runs `payload` (NAME or NAME@VERSION) on `instanceIds` with `params`, for `step` of `runId` (nil for a lone
@@ -214,7 +225,9 @@ public struct GuestRunner: Sendable {
             // The version is found by its VersionName; the hash sent is the one built here from the released bytes,
             // so SSM refuses the command if the version it holds was altered. Only the nonce and the parameters
             // travel, each within its allowedPattern.
-            let pin = try await Documents(ssm: ssm, store: store, prefix: prefix).pin(entry, region: ssm.client.region)
+            let pin = try await pins.pin(prefix + entry.reference) {
+                try await Documents(ssm: ssm, store: store, prefix: prefix).pin(entry, region: ssm.client.region)
+            }
             input = SendCommandInput(instanceIds: group, documentName: pin.name, documentVersion: pin.documentVersion,
                                      parameters: CommandDocument.parameters(nonce: loader.record.nonce, params: params),
                                      comment: comment, timeoutSeconds: polling.deliveryTimeoutSeconds,
@@ -506,4 +519,19 @@ public struct GuestRunner: Sendable {
     }
 
     static func now() -> String { Ledger.format(Date()) }
+}
+
+/// The document version each payload version was found at, looked up once per runner: a fleet step sends one
+/// command per 50 instances (100 for 5,000 clones), and each would otherwise ask DescribeDocument again. Only the
+/// version number is remembered; the DocumentHash sent is built from the released bytes, and SSM checks it on every
+/// SendCommand, so a version altered after the look-up is still refused.
+final class DocumentPins: Sendable {
+    private let found = Mutex<[String: DocumentPin]>([:])
+
+    func pin(_ key: String, lookUp: () async throws -> DocumentPin) async throws -> DocumentPin {
+        if let known = found.withLock({ $0[key] }) { return known }
+        let pin = try await lookUp()
+        found.withLock { $0[key] = pin }
+        return pin
+    }
 }

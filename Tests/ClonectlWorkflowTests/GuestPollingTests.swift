@@ -75,3 +75,26 @@ import Synchronization
         #expect(value == 42)
     }
 }
+
+/// A fleet step's commands (one per 50 instances) share one DescribeDocument per payload version and prefix.
+@Suite struct DocumentPinsTests {
+    @Test func eachKeyIsLookedUpOnceAndAFailedLookUpIsNotRemembered() async throws {
+        let pins = DocumentPins()
+        let lookUps = Mutex(0)
+        func pin(_ version: String) -> DocumentPin {
+            lookUps.withLock { $0 += 1 }
+            return DocumentPin(name: "clonectl-hostname", documentVersion: version, versionName: "1.1.0", sha256: "ab", arn: "arn")
+        }
+        for _ in 0..<100 {
+            let p = try await pins.pin("clonectl-hostname@1.1.0") { pin("3") }
+            #expect(p.documentVersion == "3")
+        }
+        #expect(lookUps.withLock { $0 } == 1)
+        _ = try await pins.pin("other-hostname@1.1.0") { pin("1") }
+        #expect(lookUps.withLock { $0 } == 2, "another prefix is another document")
+        struct NotPublished: Error {}
+        await #expect(throws: NotPublished.self) { try await pins.pin("clonectl-verify@1.1.0") { throw NotPublished() } }
+        let later = try await pins.pin("clonectl-verify@1.1.0") { pin("2") }
+        #expect(later.documentVersion == "2" && lookUps.withLock { $0 } == 3, "published since: looked up again")
+    }
+}

@@ -79,8 +79,10 @@ extension RunSafetyEndToEndTests {
         let run = try w.run(["run", w.plan.path, "--output", "json"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(try Self.json(run)["status"] as? String == "succeeded")
-        let sent = (try await Self.counts(w.local))["ssm:SendCommand"] ?? 0
+        let afterRun = try await Self.counts(w.local)
+        let sent = afterRun["ssm:SendCommand"] ?? 0
         #expect(sent - (before["ssm:SendCommand"] ?? 0) > 0)
+        let described = (afterRun["ssm:DescribeDocument"] ?? 0) - (before["ssm:DescribeDocument"] ?? 0)
 
         // The checked dry run and the run, as AWS would authorize them, under the run policy in documents mode:
         // without the inline statement, its document ARNs renamed to the prefix.
@@ -99,6 +101,9 @@ extension RunSafetyEndToEndTests {
         let runId = try #require(try ledger.runs().first?.id)
         let commands = try ledger.commands(runId: runId)
         #expect(commands.count >= 8, "the guest steps of a whole run: \(commands.map(\.step))")
+        // Each payload version's document version is looked up once in the run, not once per command.
+        let versions = Set(commands.map { "\($0.payload)@\($0.version)" })
+        #expect(described == versions.count, "DescribeDocument \(described) times for \(versions.count) payload versions")
         let byName = Dictionary(docs.map { ("\($0["name"]!)@\($0["versionName"]!)", $0) }, uniquingKeysWith: { a, _ in a })
         for command in commands {
             let how = try #require(try ledger.commandDocument(nonce: command.nonce), "\(command.step) has its document recorded")
