@@ -2,7 +2,8 @@
 
 SSM Run Command operations (ssm_api.SERVED) are answered here after a SigV4 check; EC2 goes through ec2_front
 (which forwards to moto and adjusts the answer); everything else (STS, IAM, Parameter Store, other SSM calls) is
-forwarded unchanged and its answer returned as is. IAM CreateAccessKey and STS AssumeRole answers are read on the
+forwarded unchanged and its answer returned as is, but IAM SimulatePrincipalPolicy, which moto does not serve
+(iamsim.py). IAM CreateAccessKey and STS AssumeRole answers are read on the
 way back so their keys can sign Run Command calls too. /__sim/* is the control API (see control.py).
 
 Every AWS call, in this order: the added latency (config callLatencySeconds; a plain sleep, no lock held, so
@@ -18,7 +19,7 @@ import time
 import uuid
 from urllib.parse import parse_qsl
 
-from . import authz, control, documents, ssm_api
+from . import authz, control, documents, iamsim, ssm_api
 from .sigv4 import AuthFailure, verify
 
 # Hop-by-hop headers, and Expect: the front already answered 100-continue; moto gets the whole body at once.
@@ -181,6 +182,9 @@ class FrontApp:
         elif service == "ssm" and op in ssm_api.SERVED:
             status, headers, data = self._serve_ssm(environ, op, header_list, body, full_path)
             by = "sim"
+        elif service == "iam" and op == "SimulatePrincipalPolicy":  # moto does not serve it (iamsim.py)
+            status, headers, data = self._serve_iam_simulate(environ, header_list, body, full_path, params)
+            by = "sim"
         elif service == "ec2":
             status, headers, data = self.sim.ec2.handle(
                 op, params, forward, lambda: self._ec2_auth(environ, header_list, body, full_path))
@@ -233,6 +237,15 @@ class FrontApp:
                 else exc.code
             return xml_error(401, "ec2", code, "AWS was not able to validate the provided access credentials")
         return None
+
+    def _serve_iam_simulate(self, environ, header_list, body, full_path, params):
+        host = dict((k.lower(), v) for k, v in header_list).get("host", "localhost")
+        try:
+            key = verify(self.sim.keys, environ["REQUEST_METHOD"], f"http://{host}{full_path}", dict(header_list), body)
+        except AuthFailure as exc:
+            code = "InvalidClientTokenId" if exc.code == "UnrecognizedClientException" else exc.code
+            return xml_error(403, "iam", code, exc.message)
+        return iamsim.answer(self.sim, f"http://{self.moto_host}:{self.moto_port}", key, dict(params))
 
     def _serve_ssm(self, environ, op, header_list, body, full_path):
         host = dict((k.lower(), v) for k, v in header_list).get("host", "localhost")

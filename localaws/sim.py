@@ -95,6 +95,7 @@ class Sim:
         self._ssm = boto3.client("ssm", **creds)
         self._s3 = boto3.client("s3", **creds)
         self._logs = boto3.client("logs", **creds)
+        self._iam = boto3.client("iam", **creds)  # iamsim.py reads identity policies (the bootstrap key may)
         self.notes: list = []  # what went wrong on the simulated agent's side (a failed S3 upload), for tests
 
     def log_note(self, text: str) -> None:
