@@ -85,3 +85,37 @@ def test_clonectl_resolves_like_botocore(name):
             assert ours == DIFFERENT[name] and theirs != ours, f"{name}: clonectl {ours}, botocore {theirs}"
         else:
             assert ours == theirs, f"{name}: clonectl {ours}, botocore {theirs}"
+
+
+IAM_SCENARIOS = {
+    "iam-commercial": "[default]\nregion = eu-west-1\n",
+    "iam-fips": "[default]\nregion = us-west-2\nuse_fips_endpoint = true\n",
+    "iam-china": "[default]\nregion = cn-northwest-1\n",
+    "iam-govcloud": "[default]\nregion = us-gov-east-1\n",
+}
+
+
+@pytest.mark.skipif(clonectl_binary() is None, reason="no clonectl binary built (set CLONECTL_BIN)")
+@pytest.mark.parametrize("name", sorted(IAM_SCENARIOS))
+def test_the_global_iam_endpoint_is_botocores(name):
+    """IAM (which doctor asks about SendCommand) has one endpoint per partition: the same host as botocore's."""
+    with tempfile.TemporaryDirectory() as home:
+        aws = Path(home) / ".aws"
+        aws.mkdir()
+        (aws / "config").write_text(IAM_SCENARIOS[name])
+        env = {"HOME": home, "PATH": "/usr/bin:/bin", "AWS_EC2_METADATA_DISABLED": "true"}
+        out = subprocess.run([clonectl_binary(), "doctor", "--payloads", str(ROOT / "ps-scripts")], capture_output=True,
+                             text=True, env=env, timeout=60)
+        ours = re.search(r"^ok\s+endpoint iam\s+(\S+)", out.stdout, re.M)
+        assert ours, out.stdout + out.stderr
+        saved = dict(os.environ)
+        try:
+            os.environ.clear()
+            os.environ.update(env)
+            session = botocore.session.Session()
+            theirs = session.create_client("iam", region_name=session.get_config_variable("region"),
+                                           aws_access_key_id="AK", aws_secret_access_key="SK").meta.endpoint_url
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        assert ours.group(1) == theirs, f"{name}: clonectl {ours.group(1)}, botocore {theirs}"

@@ -24,6 +24,9 @@ public struct ServiceEndpointInfo: Sendable, Hashable {
                                                 govCloudStandardHostIsFIPS: true)
     public static let sts = ServiceEndpointInfo(serviceId: "STS", endpointPrefix: "sts", signingName: "sts",
                                                 govCloudStandardHostIsFIPS: true)
+    /// IAM is global: one endpoint per partition (see `EndpointResolver.iamGlobal`). doctor asks it.
+    public static let iam = ServiceEndpointInfo(serviceId: "IAM", endpointPrefix: "iam", signingName: "iam",
+                                                govCloudStandardHostIsFIPS: true)
 
     /// AWS_ENDPOINT_URL_SSM: the id upper-cased, spaces as underscores.
     public var environmentVariable: String {
@@ -82,9 +85,33 @@ public enum EndpointResolver {
             return ResolvedEndpoint(url: "https://sts.amazonaws.com", host: "sts.amazonaws.com", signingRegion: "us-east-1",
                                     signingName: service.signingName, source: "default (sts_regional_endpoints = legacy)")
         }
+        if service == .iam { return iamGlobal(region: region, fips: fips) }
         let host = defaultHost(service, region: region, fips: fips)
         return ResolvedEndpoint(url: "https://" + host, host: host, signingRegion: region,
                                 signingName: service.signingName, source: fips ? "default (FIPS)" : "default")
+    }
+
+    /// IAM's one endpoint per partition and the region it is signed for (AWS General Reference, "AWS Identity and
+    /// Access Management endpoints and quotas"): iam.amazonaws.com / us-east-1 (FIPS: iam-fips.amazonaws.com),
+    /// iam.cn-north-1.amazonaws.com.cn / cn-north-1, iam.us-gov.amazonaws.com / us-gov-west-1 (already FIPS), and
+    /// the ISO partitions' iam.us-iso-east-1.c2s.ic.gov / iam.us-isob-east-1.sc2s.sgov.gov.
+    public static func iamGlobal(region: String, fips: Bool) -> ResolvedEndpoint {
+        let (host, signing): (String, String)
+        if region.hasPrefix("cn-") {
+            (host, signing) = ("iam.cn-north-1.amazonaws.com.cn", "cn-north-1")
+        } else if region.hasPrefix("us-gov-") {
+            (host, signing) = ("iam.us-gov.amazonaws.com", "us-gov-west-1")
+        } else if region.hasPrefix("us-isob-") {
+            (host, signing) = ("iam.us-isob-east-1.sc2s.sgov.gov", "us-isob-east-1")
+        } else if region.hasPrefix("us-iso-") {
+            (host, signing) = ("iam.us-iso-east-1.c2s.ic.gov", "us-iso-east-1")
+        } else if region.hasPrefix("us-isof-") || region.hasPrefix("eu-isoe-") {
+            (host, signing) = (defaultHost(.iam, region: region, fips: false), region)
+        } else {
+            (host, signing) = (fips ? "iam-fips.amazonaws.com" : "iam.amazonaws.com", "us-east-1")
+        }
+        return ResolvedEndpoint(url: "https://" + host, host: host, signingRegion: signing, signingName: "iam",
+                                source: "default (IAM is global: one endpoint per partition)")
     }
 
     /// The regions whose STS calls went to sts.amazonaws.com before regional endpoints became the default.

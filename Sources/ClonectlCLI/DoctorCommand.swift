@@ -42,7 +42,7 @@ public struct DoctorCommand: AsyncParsableCommand, SelectsOutput {
             report.add(.fail, "configuration", CLIFailure.describe(error), config: true)
         }
         if let settings {
-            for service in [ServiceEndpointInfo.ec2, .ssm, .sts] {
+            for service in [ServiceEndpointInfo.ec2, .ssm, .sts, .iam] {
                 await check("endpoint \(service.endpointPrefix)") { "\(try settings.endpoint(for: service))" }
             }
         }
@@ -89,6 +89,9 @@ public struct DoctorCommand: AsyncParsableCommand, SelectsOutput {
                     return "\(SourceClaim.optInKey)=\(SourceClaim.optInValue) (set by an operator; the controller policy requires it)"
                 }
                 for item in await PermissionReport.check(plan: p, session: session) { report.add(item.status, item.name, item.detail) }
+                let names = ((try? options.payloadStore())?.manifest.payloads.map(\.name)).map { Array(Set($0)).sorted() } ?? []
+                let send = await SendPermission(plan: p, session: session, payloadNames: names).check()
+                report.add(send.status, send.name, send.detail)
                 if p.documents.mode == .documents {
                     await check("documents \(p.documents.prefix)*") {
                         try await Self.documentsCheck(p, store: try options.payloadStore(), session: session)

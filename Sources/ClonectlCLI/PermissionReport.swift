@@ -57,10 +57,10 @@ enum PermissionReport {
             }
         }
         checks.append(.init(status: .note, name: "not checkable without acting",
-                            detail: "ssm:SendCommand (SSM has no dry run; iam:SimulatePrincipalPolicy would tell, but it needs "
-                                + "iam:SimulatePrincipalPolicy on the caller's own role and is not checked), ssm:GetCommandInvocation, "
+                            detail: "ssm:GetCommandInvocation, "
                                 + "ssm:CancelCommand, ec2:TerminateInstances, ec2:DeregisterImage, ec2:DeleteSnapshot "
-                                + "(see controller/iam/controller-policy.json; `doctor --guest` sends the read-only preflight)"))
+                                + "(see controller/iam/controller-policy.json; ssm:SendCommand is asked of IAM's policy simulator "
+                                + "below; `doctor --guest` sends the read-only preflight)"))
         return checks
     }
 

@@ -3,14 +3,14 @@ import Foundation
 import TestSupport
 
 /// The least-privilege policy in controller/iam/ allows exactly the API calls the code makes: every operation the
-/// EC2, SSM, STS and S3 clients send is allowed, and nothing else is.
+/// EC2, SSM, STS, IAM and S3 clients send is allowed, and nothing else is.
 @Suite struct IAMPolicyTests {
     /// Operations found in the client sources: `params("X")`, `QueryParameters(action: "X"`, `call("X"`,
     /// `documentCall("X"`.
     static func operationsInCode() throws -> Set<String> {
         var found = Set<String>()
         let root = TestEnvironment.repoRoot.appendingPathComponent("Sources/AWSCore")
-        let services = ["EC2": "ec2", "SSM": "ssm", "STS": "sts"]
+        let services = ["EC2": "ec2", "SSM": "ssm", "STS": "sts", "IAM": "iam"]
         for (folder, prefix) in services {
             let dir = root.appendingPathComponent(folder)
             for file in try FileManager.default.contentsOfDirectory(atPath: dir.path) where file.hasSuffix(".swift") {

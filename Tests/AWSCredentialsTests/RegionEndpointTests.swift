@@ -70,6 +70,21 @@ import Testing
         #expect(EndpointResolver.defaultHost(.ec2, region: "us-isob-east-1", fips: false) == "ec2.us-isob-east-1.sc2s.sgov.gov")
     }
 
+    /// IAM is global: one host per partition, signed for that partition's home region, whatever region is set.
+    @Test func iamIsOneEndpointPerPartition() throws {
+        let home = try TempHome()
+        let east = try settings(home, region: "eu-west-1").endpoint(for: .iam)
+        #expect(east.url == "https://iam.amazonaws.com" && east.signingRegion == "us-east-1")
+        #expect(try settings(home, ["AWS_USE_FIPS_ENDPOINT": "true"], region: "us-west-2").endpoint(for: .iam).host == "iam-fips.amazonaws.com")
+        let china = try settings(home, region: "cn-northwest-1").endpoint(for: .iam)
+        #expect(china.host == "iam.cn-north-1.amazonaws.com.cn" && china.signingRegion == "cn-north-1")
+        let gov = try settings(home, ["AWS_USE_FIPS_ENDPOINT": "true"], region: "us-gov-east-1").endpoint(for: .iam)
+        #expect(gov.host == "iam.us-gov.amazonaws.com" && gov.signingRegion == "us-gov-west-1")
+        // A configured endpoint still wins (the local AWS), signed for the region set.
+        let local = try settings(home, ["AWS_ENDPOINT_URL_IAM": "http://127.0.0.1:4566"], region: "eu-west-1").endpoint(for: .iam)
+        #expect(local.source == "AWS_ENDPOINT_URL_IAM" && local.signingRegion == "eu-west-1")
+    }
+
     @Test func precedenceOfConfiguredEndpoints() throws {
         let home = try TempHome()
         try home.writeConfig("""

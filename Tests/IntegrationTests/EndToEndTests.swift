@@ -187,6 +187,9 @@ import TestSupport
         #expect(lines.contains { $0.hasPrefix("ok") && $0.contains("guest preflight") && $0.contains("EC2Launch") },
                 "the guest's EC2Launch flavour: \(full.stdout)")
         #expect(lines.contains { $0.hasPrefix("ok") && $0.contains("source opt-in tag") }, "\(full.stdout)")
+        // ssm:SendCommand, which has no dry run, is asked of IAM's policy simulator for the caller's own user.
+        #expect(lines.contains { $0.hasPrefix("ok") && $0.contains("permission ssm:SendCommand")
+                    && $0.contains("allowed for arn:aws:iam::") && $0.contains(":user/clonectl") }, "\(full.stdout)")
         // moto answers a dry run without evaluating conditions: the probes themselves, replayed against the shipped
         // policy, must be allowed (a probe without the run's tags would be refused by AWS where the run is not).
         let probes = try IAMReplay.judge(calls: try await Self.control(w, "/calls"), policy: "controller-policy.json")
@@ -204,7 +207,47 @@ import TestSupport
             #expect(readOnly.stdout.contains("FAIL  permission \(missing)"), "\(missing): \(readOnly.stdout)")
         }
         #expect(readOnly.stdout.split(separator: "\n").contains { $0.hasPrefix("ok") && $0.contains("ssm:ListCommands") })
+        // The read-only identity may not ask the simulator: not known, and what to add is said.
+        #expect(readOnly.stdout.split(separator: "\n").contains { $0.hasPrefix("?") && $0.contains("permission ssm:SendCommand")
+                    && $0.contains("AccessDenied") && $0.contains("AskTheSimulatorAboutItself") }, "\(readOnly.stdout)")
+        // An identity that may do everything but send to instances: doctor fails the send, naming the denying policy.
+        let noSend = try Self.identity(w.local, policy: #"{"Version": "2012-10-17", "Statement": ["#
+            + #"{"Effect": "Allow", "Action": "*", "Resource": "*"}, "#
+            + #"{"Effect": "Deny", "Action": "ssm:SendCommand", "Resource": "arn:aws:ec2:*:*:instance/*"}]}"#)
+        env["AWS_ACCESS_KEY_ID"] = noSend.key
+        env["AWS_SECRET_ACCESS_KEY"] = noSend.secret
+        let denied = try CLIRun.run(["doctor", w.plan.path, "--ledger", w.ledger], environment: env)
+        let sendLine = denied.stdout.split(separator: "\n").first { $0.contains("permission ssm:SendCommand") } ?? ""
+        #expect(denied.status == 1 && sendLine.hasPrefix("FAIL"), "\(denied.stdout)")
+        #expect(sendLine.contains("instance/\(w.local.sourceInstanceId) (the source): denied by nosend")
+                    && sendLine.contains("(a work copy)") && sendLine.contains("(a clone)")
+                    && !sendLine.contains("document/AWS-RunPowerShellScript"), "\(sendLine)")
         #expect(try await Self.callCount(w) > 0)
+    }
+
+    /// A new IAM user on the local AWS with one inline policy (named `nosend`) and an access key (boto3 on moto).
+    static func identity(_ local: LocalAWS, policy: String) throws -> (key: String, secret: String) {
+        let script = """
+            import boto3, json, sys, uuid
+            iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name=sys.argv[2], aws_access_key_id=sys.argv[3],
+                               aws_secret_access_key=sys.argv[4])
+            name = "clonectl-e2e-" + uuid.uuid4().hex[:8]
+            iam.create_user(UserName=name)
+            iam.put_user_policy(UserName=name, PolicyName="nosend", PolicyDocument=sys.argv[5])
+            key = iam.create_access_key(UserName=name)["AccessKey"]
+            print(json.dumps([key["AccessKeyId"], key["SecretAccessKey"]]))
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestEnvironment.python)
+        process.arguments = ["-c", script, local.endpoint, local.region, local.accessKeyId, local.secretAccessKey, policy]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let pair = try JSONSerialization.jsonObject(with: data) as? [String] ?? []
+        guard process.terminationStatus == 0, pair.count == 2 else { throw LocalAWSError.missing("an IAM user (create failed): \(String(decoding: data, as: UTF8.self))") }
+        return (pair[0], pair[1])
     }
 
     @Test func ctrlCStopsCleanlyAndRecordsWhere() async throws {

@@ -14,6 +14,8 @@ public final class AWSSession: Sendable {
     public let ec2: EC2Client
     public let ssm: SSMClient
     public let sts: STSClient
+    /// `doctor` asks IAM's policy simulator whether the caller may send the plan's commands.
+    public let iam: IAMClient
     /// Reads Run Command's full output when the plan names an S3 bucket.
     public let s3: S3Client
 
@@ -78,6 +80,7 @@ public final class AWSSession: Sendable {
         ec2 = EC2Client(client: try client(.ec2))
         ssm = SSMClient(client: try client(.ssm))
         sts = STSClient(client: try client(.sts))
+        iam = IAMClient(client: try client(.iam))
         let s3Resolved = try settings.endpoint(for: .s3)
         s3 = S3Client(client: try client(.s3), endpoint: s3Resolved, settings: try settings.s3Settings())
     }
