@@ -210,6 +210,21 @@ import TestSupport
         // The read-only identity may not ask the simulator: not known, and what to add is said.
         #expect(readOnly.stdout.split(separator: "\n").contains { $0.hasPrefix("?") && $0.contains("permission ssm:SendCommand")
                     && $0.contains("AccessDenied") && $0.contains("AskTheSimulatorAboutItself") }, "\(readOnly.stdout)")
+        // An assumed role (a profile's role_arn): the simulator is asked about the role, not the session.
+        var roleEnv = w.env
+        let config = w.dir.appendingPathComponent("aws-config"), keys = w.dir.appendingPathComponent("aws-credentials")
+        try "[profile controller]\nrole_arn = \(w.local.roleArn)\nsource_profile = base\n".write(to: config, atomically: true, encoding: .utf8)
+        try "[base]\naws_access_key_id = \(w.local.accessKeyId)\naws_secret_access_key = \(w.local.secretAccessKey)\n"
+            .write(to: keys, atomically: true, encoding: .utf8)
+        roleEnv["AWS_ACCESS_KEY_ID"] = nil
+        roleEnv["AWS_SECRET_ACCESS_KEY"] = nil
+        roleEnv["AWS_CONFIG_FILE"] = config.path
+        roleEnv["AWS_SHARED_CREDENTIALS_FILE"] = keys.path
+        roleEnv["AWS_PROFILE"] = "controller"
+        let asRole = try CLIRun.run(["doctor", w.plan.path, "--ledger", w.ledger], environment: roleEnv)
+        #expect(asRole.stdout.split(separator: "\n").contains { $0.hasPrefix("ok") && $0.contains("permission ssm:SendCommand")
+                    && $0.contains("allowed for \(w.local.roleArn)") } && asRole.stdout.contains(":assumed-role/clonectl-controller/"),
+                "\(asRole.stdout)")
         // An identity that may do everything but send to instances: doctor fails the send, naming the denying policy.
         let noSend = try Self.identity(w.local, policy: #"{"Version": "2012-10-17", "Statement": ["#
             + #"{"Effect": "Allow", "Action": "*", "Resource": "*"}, "#
