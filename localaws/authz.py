@@ -205,6 +205,9 @@ def requests(world: World, service: str, op: str, params: list, body: bytes, met
     query = dict(params) if params else dict(parse_qsl(body.decode("utf-8", "replace")))
     if service == "iam" and op == "SimulatePrincipalPolicy":  # on the simulated entity (Service Authorization Ref.)
         return [_req("iam:SimulatePrincipalPolicy", query.get("PolicySourceArn", "*"))]
+    if service == "iam" and op == "GetInstanceProfile":
+        return [_req("iam:GetInstanceProfile",
+                     f"arn:aws:iam::{world.account}:instance-profile/{query.get('InstanceProfileName', '')}")]
     if service == "iam" and op == "GetRole":
         return [_req("iam:GetRole", f"arn:aws:iam::{world.account}:role/{query.get('RoleName', '')}")]
     return [_req(f"{service}:{query.get('Action', op)}", "*")]

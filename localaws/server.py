@@ -70,6 +70,16 @@ def reset_moto(endpoint: str) -> None:
         resp.read()
 
 
+def instance_policy(account: str = "123456789012") -> str:
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "controller", "iam", "instance-policy.json")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    for name, value in (("region", REGION), ("account", account), ("kms-key-arn", f"arn:aws:kms:{REGION}:{account}:key/*"),
+                        ("output-bucket", "clonectl-*"), ("output-prefix", "*"), ("log-group", "*")):
+        text = text.replace(f"<{name}>", value)
+    return text
+
+
 def bootstrap(endpoint: str) -> dict:
     reset_moto(endpoint)
     set_auth(endpoint, False)
@@ -92,6 +102,9 @@ def bootstrap(endpoint: str) -> dict:
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
     }))
+    # The shipped instance policy (controller/iam/instance-policy.json), its placeholders filled for this world: any
+    # KMS key of the account, any clonectl-* output bucket and prefix, any log group (tests choose their own).
+    iam.put_role_policy(RoleName="clonectl-instance", PolicyName="clonectl-instance", PolicyDocument=instance_policy())
     iam.create_instance_profile(InstanceProfileName="clonectl-instance")
     iam.add_role_to_instance_profile(InstanceProfileName="clonectl-instance", RoleName="clonectl-instance")
     # A second identity that may only look (doctor's permission check finds what it lacks).

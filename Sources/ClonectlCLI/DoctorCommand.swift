@@ -92,6 +92,7 @@ public struct DoctorCommand: AsyncParsableCommand, SelectsOutput {
                 let names = ((try? options.payloadStore())?.manifest.payloads.map(\.name)).map { Array(Set($0)).sorted() } ?? []
                 let send = await SendPermission(plan: p, session: session, payloadNames: names).check()
                 report.add(send.status, send.name, send.detail)
+                for item in await InstanceRolePermission(plan: p, session: session).checks() { report.add(item.status, item.name, item.detail) }
                 if p.documents.mode == .documents {
                     await check("documents \(p.documents.prefix)*") {
                         try await Self.documentsCheck(p, store: try options.payloadStore(), session: session)

@@ -21,7 +21,7 @@ struct SendPermission {
         } catch let error as AWSError where Self.accessDenied.contains(error.code) {
             return .init(status: .unknown, name: Self.label,
                          detail: "could not ask IAM's policy simulator (\(error.code): \(error.message)): give the controller "
-                            + "iam:SimulatePrincipalPolicy on its own identity (statement AskTheSimulatorAboutItself in "
+                            + "iam:SimulatePrincipalPolicy on its own identity (statement AskTheSimulatorAboutClonectlIdentities in "
                             + "controller/iam/controller-policy.json), or run `doctor --guest`, which sends the read-only preflight")
         } catch {
             return .init(status: .unknown, name: Self.label, detail: "could not ask IAM's policy simulator: \(error)")

@@ -67,6 +67,21 @@ import AWSCredentials
         #expect(String(decoding: transport.sent[0].body, as: UTF8.self).contains("RoleName=clonectl-x"))
     }
 
+    @Test func anInstanceProfilesRoleOrNone() async throws {
+        let with = "<GetInstanceProfileResponse><GetInstanceProfileResult><InstanceProfile><InstanceProfileName>p</InstanceProfileName>"
+            + "<Roles><member><RoleName>r</RoleName><Arn>arn:aws:iam::1:role/r</Arn></member></Roles></InstanceProfile>"
+            + "</GetInstanceProfileResult></GetInstanceProfileResponse>"
+        let without = "<GetInstanceProfileResponse><GetInstanceProfileResult><InstanceProfile><InstanceProfileName>p</InstanceProfileName>"
+            + "<Roles/></InstanceProfile></GetInstanceProfileResult></GetInstanceProfileResponse>"
+        let transport = ScriptedTransport([.response(200, with, []), .response(200, without, []),
+                                           .response(200, "<GetInstanceProfileResponse/>", [])])
+        let iam = IAMClient(client: try makeClient(.iam, transport))
+        #expect(try await iam.getInstanceProfileRoleArn(name: "p") == "arn:aws:iam::1:role/r")
+        #expect(try await iam.getInstanceProfileRoleArn(name: "p") == nil)
+        await #expect(throws: AWSError.self) { _ = try await iam.getInstanceProfileRoleArn(name: "p") }
+        #expect(String(decoding: transport.sent[0].body, as: UTF8.self).contains("InstanceProfileName=p"))
+    }
+
     @Test func theCallersEntity() {
         #expect(RoleARN.entity(ofCaller: "arn:aws:iam::111122223333:user/ops/alice")?.arn == "arn:aws:iam::111122223333:user/ops/alice")
         let assumed = RoleARN.entity(ofCaller: "arn:aws:sts::111122223333:assumed-role/clonectl-controller/session-1")

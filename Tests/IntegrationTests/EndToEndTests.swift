@@ -209,7 +209,19 @@ import TestSupport
         #expect(readOnly.stdout.split(separator: "\n").contains { $0.hasPrefix("ok") && $0.contains("ssm:ListCommands") })
         // The read-only identity may not ask the simulator: not known, and what to add is said.
         #expect(readOnly.stdout.split(separator: "\n").contains { $0.hasPrefix("?") && $0.contains("permission ssm:SendCommand")
-                    && $0.contains("AccessDenied") && $0.contains("AskTheSimulatorAboutItself") }, "\(readOnly.stdout)")
+                    && $0.contains("AccessDenied") && $0.contains("AskTheSimulatorAboutClonectlIdentities") }, "\(readOnly.stdout)")
+        // The instance profile's role (the shipped instance policy on the local AWS) may do what the guest does.
+        #expect(lines.contains { $0.hasPrefix("ok") && $0.contains("instance profile clonectl-instance")
+                    && $0.contains("role/clonectl-instance may:") && $0.contains("the SSM agent's core calls") }, "\(full.stdout)")
+        // A clone whose domain credential lies outside the instance policy's /clonectl/* path: found before a run.
+        let outside = w.dir.appendingPathComponent("outside.yaml")
+        try (try String(contentsOf: w.plan, encoding: .utf8)).replacingOccurrences(
+            of: "hostName: APP03,", with: "hostName: APP03, domain: {name: corp.example.com, credentialParameter: /prod/domain-join},")
+            .write(to: outside, atomically: true, encoding: .utf8)
+        let noRead = try w.run(["doctor", outside.path])
+        let profileLine = noRead.stdout.split(separator: "\n").first { $0.contains("instance profile clonectl-instance") } ?? ""
+        #expect(noRead.status == 1 && profileLine.hasPrefix("FAIL") && profileLine.contains("ssm:GetParameter (read /prod/domain-join)")
+                    && profileLine.contains("clone app03"), "\(noRead.stdout)")
         // An assumed role (a profile's role_arn): the simulator is asked about the role, not the session.
         var roleEnv = w.env
         let config = w.dir.appendingPathComponent("aws-config"), keys = w.dir.appendingPathComponent("aws-credentials")

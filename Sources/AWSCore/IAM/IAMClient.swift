@@ -2,7 +2,8 @@ import Foundation
 import AWSCredentials
 
 /// IAM over the Query protocol, API version 2010-05-08: the policy simulator `doctor` asks whether the caller may
-/// send the plan's commands (SSM has no dry run), and GetRole to learn a role's ARN with its path.
+/// send the plan's commands (SSM has no dry run) and whether the instance profiles' roles may do what the guest
+/// does, GetRole to learn a role's ARN with its path, GetInstanceProfile to learn a profile's role.
 public struct IAMClient: Sendable {
     public let client: AWSClient
     public static let apiVersion = "2010-05-08"
@@ -74,6 +75,19 @@ public struct IAMClient: Sendable {
             if pages > 100 { throw MissingField("an end to the pages (over 100)", in: "SimulatePrincipalPolicy answer") }
         } while marker != nil
         return all
+    }
+
+    /// The ARN of the role in an instance profile (an instance profile holds at most one role), nil when it has none.
+    public func getInstanceProfileRoleArn(name: String) async throws -> String? {
+        var p = QueryParameters(action: "GetInstanceProfile", version: Self.apiVersion)
+        p.add("InstanceProfileName", name)
+        let root = try await QueryProtocol.call(client: client, parameters: p)
+        return try QueryProtocol.read(client, "GetInstanceProfile") {
+            guard let profile = root.at("GetInstanceProfileResult/InstanceProfile") else {
+                throw MissingField("InstanceProfile", in: "GetInstanceProfile answer")
+            }
+            return profile.items("Roles", element: "member").first?.string("Arn")
+        }
     }
 
     /// The role's ARN, with its path (arn:aws:iam::111122223333:role/team/NAME).
