@@ -167,6 +167,94 @@ extension RunSafetyEndToEndTests {
         #expect(good.status == 0, "\(good.stderr)")
     }
 
+    /// Every manifest version is in SSM once under its VersionName with the content this clonectl builds (list: all
+    /// current, none unknown), and each document holds exactly as many versions as the manifest lists (no second
+    /// version made by a call sent twice).
+    static func expectOneVersionEach(_ w: World, prefix: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let list = try Self.documents(w, ["list", "--prefix", prefix, "--output", "json"])
+        let rows = try Self.json(list)["documents"] as? [[String: Any]] ?? []
+        #expect(!rows.isEmpty && rows.allSatisfy { $0["status"] as? String == "current" },
+                "\(rows.filter { $0["status"] as? String != "current" })", sourceLocation: sourceLocation)
+        for (name, versions) in Dictionary(grouping: rows, by: { $0["name"] as? String ?? "" }) {
+            let held = try await w.aws.ssm.describeDocument(name: name)
+            #expect(held?.latestVersion == String(versions.count), "\(name): \(held?.latestVersion ?? "-") versions in SSM, \(versions.count) in the manifest",
+                    sourceLocation: sourceLocation)
+        }
+    }
+
+    /// CreateDocument and UpdateDocument each lose their answer once after moto carried them out: publish finds
+    /// each version by its VersionName and adopts it (reused), exit 0, no second version; publishing again is a no-op.
+    @Test func publishAdoptsTheVersionsWhoseAnswersWereLost() async throws {
+        let w = try await Self.world("docslost")
+        let prefix = Self.prefix()
+        _ = try await Self.post(w.local, "/faults", ["rules": [
+            ["fault": "lostAnswer", "api": "ssm:CreateDocument", "count": 1],
+            ["fault": "lostAnswer", "api": "ssm:UpdateDocument", "count": 1]]])
+        let before = IAMReplay.lastSeq(try await Self.get(w.local, "/calls"))
+        let r = try Self.documents(w, ["publish", "--prefix", prefix, "--output", "json"])
+        _ = try await Self.post(w.local, "/faults", ["rules": [] as [Any]])
+        #expect(r.status == 0, "\(r.stderr)")
+        let log = try await Self.get(w.local, "/calls")
+        let lost = (IAMReplay.slice(log, (before + 1)...IAMReplay.lastSeq(log))["calls"] as? [[String: Any]] ?? [])
+            .filter { $0["fault"] as? String == "lostAnswer" }
+        #expect(Set(lost.compactMap { $0["api"] as? String }) == ["ssm:CreateDocument", "ssm:UpdateDocument"], "\(lost)")
+        let docs = try Self.json(r)["documents"] as? [[String: Any]] ?? []
+        let reused = docs.filter { $0["action"] as? String == "reused" }
+        #expect(reused.count == 2, "\(docs.map { "\($0["name"]!) \($0["versionName"]!) \($0["action"]!)" })")
+        #expect(reused.contains { $0["documentVersion"] as? String == "1" } && reused.contains { $0["documentVersion"] as? String != "1" },
+                "one first version (CreateDocument), one later version (UpdateDocument): \(reused)")
+        #expect(r.stderr.contains("answer was lost, but SSM holds the version: adopted"), "\(r.stderr)")
+        try await Self.expectOneVersionEach(w, prefix: prefix)
+        let again = try Self.documents(w, ["publish", "--prefix", prefix, "--output", "json"])
+        #expect(try again.status == 0 && Self.json(again)["published"] as? Int == 0, "\(again.stdout)\(again.stderr)")
+    }
+
+    /// A publish killed (kill -9) while its UpdateDocument is held in flight, run again while the call is still
+    /// held: the re-run exits 0, the held call lands afterwards and SSM refuses it as a duplicate; one version each.
+    @Test func aPublishKilledMidwayAndRunAgainConverges() async throws {
+        let w = try await Self.world("docskill")
+        let prefix = Self.prefix()
+        _ = try await Self.post(w.local, "/faults", ["rules": [["fault": "slow", "api": "ssm:UpdateDocument", "seconds": 8, "count": 1]]])
+        let process = Process()
+        process.executableURL = CLIRun.binary
+        process.arguments = ["documents", "publish", "--prefix", prefix]
+        process.environment = w.env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let pid = process.processIdentifier
+        let inFlight = { () async throws -> Int in
+            (try await Self.get(w.local, "/calls?log=0")["inFlight"] as? [String: Int] ?? [:])["ssm:UpdateDocument", default: 0]
+        }
+        let held = try await ExactlyOnceEndToEndTests.eventually(120) { try await inFlight() > 0 || !ExactlyOnceEndToEndTests.alive(pid) }
+        try #require(held && ExactlyOnceEndToEndTests.alive(pid), "the publish reached a held UpdateDocument")
+        kill(pid, SIGKILL)
+        #expect(try await ExactlyOnceEndToEndTests.eventually(30) { !ExactlyOnceEndToEndTests.alive(pid) })
+        process.waitUntilExit()
+        #expect(try await inFlight() > 0, "the re-run starts while the killed publish's UpdateDocument is held")
+        let again = try Self.documents(w, ["publish", "--prefix", prefix, "--output", "json"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try await ExactlyOnceEndToEndTests.eventually(30) { try await inFlight() == 0 }, "the held call landed")
+        let landed = (try await Self.get(w.local, "/calls?api=ssm:UpdateDocument")["calls"] as? [[String: Any]] ?? [])
+            .filter { $0["fault"] as? String == "slow" }
+        // The held call was the first UpdateDocument: the first later version of a payload. Either it landed
+        // after the re-run added that version (SSM refused it as a duplicate), or before the re-run reached it (the
+        // re-run found it there); never a second version.
+        let rerun = try Self.json(again)["documents"] as? [[String: Any]] ?? []
+        let heldVersion = try #require(rerun.first { $0["documentVersion"] as? String != "1" })
+        #expect(landed.count == 1, "\(landed)")
+        if landed.first?["status"] as? Int == 400 {
+            #expect(heldVersion["action"] as? String == "added", "\(heldVersion)")
+        } else {
+            #expect(landed.first?["status"] as? Int == 200 && ["unchanged", "reused"].contains(heldVersion["action"] as? String ?? ""),
+                    "\(landed) \(heldVersion)")
+        }
+        try await Self.expectOneVersionEach(w, prefix: prefix)
+        let third = try Self.documents(w, ["publish", "--prefix", prefix, "--output", "json"])
+        #expect(try third.status == 0 && Self.json(third)["published"] as? Int == 0, "\(third.stdout)\(third.stderr)")
+        _ = try await Self.post(w.local, "/faults", ["rules": [] as [Any]])
+    }
+
     /// A copy of ps-scripts whose newest `payload` version has one more comment line, its manifest hash updated.
     static func changedPayloads(_ dir: URL, payload: String) throws -> URL {
         let source = TestEnvironment.repoRoot.appendingPathComponent("ps-scripts")
