@@ -136,6 +136,64 @@ def test_moto_refuses_duplicate_content_and_version_names(sim):
     assert (added["DocumentVersion"], added["VersionName"]) == ("2", "1.1.0")
 
 
+def test_a_lost_answer_of_moto_served_document_calls_comes_after_they_are_carried_out(sim):
+    """The faults front moto's calls too: CreateDocument / UpdateDocument carried out, their answers lost; the same
+    call sent again meets DocumentAlreadyExists / DuplicateDocumentVersionName, and no second version is made."""
+    from botocore.exceptions import ConnectionClosedError
+    from simfixtures import control
+    ssm = client(sim, "ssm", config=LOOSE)
+    name = fresh()
+    control(sim, "POST", "/faults", {"rules": [{"fault": "lostAnswer", "api": "ssm:CreateDocument", "count": 1},
+                                               {"fault": "lostAnswer", "api": "ssm:UpdateDocument", "count": 1}]})
+    try:
+        with pytest.raises(ConnectionClosedError):
+            ssm.create_document(Name=name, Content=document(), DocumentType="Command", DocumentFormat="JSON",
+                                VersionName="1.0.0")
+        assert ssm.describe_document(Name=name, VersionName="1.0.0")["Document"]["DocumentVersion"] == "1"
+        with pytest.raises(ClientError) as err:
+            ssm.create_document(Name=name, Content=document(), DocumentType="Command", DocumentFormat="JSON",
+                                VersionName="1.0.0")
+        assert code_of(err) == "DocumentAlreadyExists"
+        newer = document(version="1.1.0")
+        with pytest.raises(ConnectionClosedError):
+            ssm.update_document(Name=name, Content=newer, DocumentVersion="$LATEST", DocumentFormat="JSON",
+                                VersionName="1.1.0")
+        assert ssm.describe_document(Name=name, VersionName="1.1.0")["Document"]["DocumentVersion"] == "2"
+        with pytest.raises(ClientError) as err:
+            ssm.update_document(Name=name, Content=newer, DocumentVersion="$LATEST", DocumentFormat="JSON",
+                                VersionName="1.1.0")
+        assert code_of(err) == "DuplicateDocumentVersionName"
+        assert ssm.describe_document(Name=name)["Document"]["LatestVersion"] == "2"
+        calls = control(sim, "GET", "/calls")["calls"]
+        lost = [(c["api"], c["by"]) for c in calls if c["fault"] == "lostAnswer"]
+        assert lost == [("ssm:CreateDocument", "moto"), ("ssm:UpdateDocument", "moto")]
+    finally:
+        control(sim, "POST", "/faults", {"rules": []})
+
+
+def test_list_commands_shows_a_custom_documents_nonce_and_filters_by_its_name(sim):
+    """What the controller's search for a command whose answer was lost reads in documents mode (findCommand):
+    ListCommands by instance with InvokedAfter, the Comment's marker and the document's own Nonce parameter;
+    the DocumentName filter keeps only that document's commands."""
+    ssm = client(sim, "ssm")
+    source = sim.info["sourceInstanceId"]
+    name = fresh()
+    digest = ssm.create_document(Name=name, Content=document(), DocumentType="Command", DocumentFormat="JSON",
+                                 VersionName="1.0.0")["DocumentDescription"]["Hash"]
+    nonce = uuid.uuid4().hex
+    cid = ssm.send_command(InstanceIds=[source], DocumentName=name, DocumentVersion="1", DocumentHash=digest,
+                           Parameters=params(nonce=nonce), Comment=f"clonectl preflight preflight@1.0.0 #{nonce[:16]}")[
+        "Command"]["CommandId"]
+    finished(ssm, cid, source)
+    after = {"key": "InvokedAfter", "value": "2020-01-01T00:00:00Z"}
+    mine = ssm.list_commands(InstanceId=source, Filters=[after, {"key": "DocumentName", "value": name}])["Commands"]
+    assert [c["CommandId"] for c in mine] == [cid]
+    assert mine[0]["Parameters"]["Nonce"] == [nonce] and set(mine[0]["Parameters"]) == {"Nonce", "Params"}
+    assert mine[0]["Comment"].endswith(f"#{nonce[:16]}") and mine[0]["DocumentVersion"] == "1"
+    other = ssm.list_commands(InstanceId=source, Filters=[{"key": "DocumentName", "value": fresh()}])["Commands"]
+    assert other == []
+
+
 def test_document_over_64_kb_is_refused(sim):
     ssm = client(sim, "ssm", config=LOOSE)
     big = json.loads(document())

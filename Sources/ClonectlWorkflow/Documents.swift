@@ -56,7 +56,9 @@ public struct DocumentState: Sendable, Equatable {
 
 /// What `documents publish` did for one payload version.
 public struct PublishOutcome: Sendable, Equatable {
-    public enum Action: String, Sendable { case created, added, unchanged }
+    /// `reused`: this publish sent the version, its answer was lost (or another publish got there first), and SSM
+    /// holds it with the same content; adopted, not sent twice.
+    public enum Action: String, Sendable { case created, added, reused, unchanged }
     public var name: String
     public var versionName: String
     public var action: Action
@@ -110,7 +112,7 @@ public struct Documents: Sendable {
         var refusals: [DocumentsError] = []
         for doc in try expected() {
             do {
-                let outcome = try await publish(doc)
+                let outcome = try await publish(doc, progress: progress)
                 progress?("\(doc.name) \(doc.versionName): \(outcome.action.rawValue) as version \(outcome.documentVersion)")
                 outcomes.append(outcome)
             } catch let error as DocumentsError {
@@ -131,36 +133,64 @@ public struct Documents: Sendable {
         public var description: String { refusals.map(\.description).joined(separator: "\n") }
     }
 
-    func publish(_ doc: CommandDocument) async throws -> PublishOutcome {
+    func publish(_ doc: CommandDocument, progress: (@Sendable (String) -> Void)? = nil) async throws -> PublishOutcome {
         if let existing = try await ssm.describeDocument(name: doc.name, versionName: doc.versionName) {
-            let version = existing.documentVersion ?? "?"
-            guard try await sameContent(doc, existing) else {
-                throw DocumentsError.changed(name: doc.name, versionName: doc.versionName, documentVersion: version,
-                                             published: existing.hash ?? "?", expected: doc.sha256)
-            }
-            return PublishOutcome(name: doc.name, versionName: doc.versionName, action: .unchanged,
-                                  documentVersion: version, sha256: existing.hash ?? doc.sha256)
+            return try await adopt(doc, existing, as: .unchanged)
         }
-        let created: SSMDocumentDescription
-        let action: PublishOutcome.Action
-        do {
-            if try await ssm.describeDocument(name: doc.name) == nil {
-                created = try await ssm.createDocument(name: doc.name, content: doc.content, versionName: doc.versionName)
-                action = .created
-            } else {
-                created = try await ssm.updateDocument(name: doc.name, content: doc.content, versionName: doc.versionName)
-                action = .added
+        // CreateDocument and UpdateDocument act once and have no client token: an answer lost after SSM acted, an
+        // earlier publish killed while its call was in flight, or another publisher, may have put the version
+        // there already. Before anything is sent again, SSM is asked for the version by its VersionName; the same
+        // content is adopted ("reused"), never created twice and never an error for the operator.
+        var attempts = 0
+        while true {
+            attempts += 1
+            let created: SSMDocumentDescription
+            let action: PublishOutcome.Action
+            do {
+                if try await ssm.describeDocument(name: doc.name) == nil {
+                    created = try await ssm.createDocument(name: doc.name, content: doc.content, versionName: doc.versionName)
+                    action = .created
+                } else {
+                    created = try await ssm.updateDocument(name: doc.name, content: doc.content, versionName: doc.versionName)
+                    action = .added
+                }
+            } catch let error as AWSError where error.outcomeUnknown || Self.alreadyThere.contains(error.code) {
+                if let there = try await ssm.describeDocument(name: doc.name, versionName: doc.versionName) {
+                    progress?("\(doc.name) \(doc.versionName): \(error.outcomeUnknown ? "the \(error.operation) answer was lost" : error.code), but SSM holds the version: adopted")
+                    return try await adopt(doc, there, as: .reused)
+                }
+                if error.code == "DuplicateDocumentContent" {
+                    throw DocumentsError.contentElsewhere(name: doc.name, versionName: doc.versionName)
+                }
+                // Not carried out (or the document appeared without this version): sent again, a bounded number
+                // of times; DuplicateDocumentVersionName without a version of that name cannot be settled here.
+                guard attempts < 3, error.outcomeUnknown || error.code == "DocumentAlreadyExists" else { throw error }
+                progress?("\(doc.name) \(doc.versionName): \(error.outcomeUnknown ? "no answer (\(error.code))" : error.code) and SSM holds no such version; sending again")
+                continue
             }
-        } catch let error as AWSError where error.code == "DuplicateDocumentContent" {
-            throw DocumentsError.contentElsewhere(name: doc.name, versionName: doc.versionName)
+            if let hash = created.hash, hash != doc.sha256 {
+                // SSM hashes the content it stores; a different hash means it stored something else than was sent.
+                throw DocumentsError.changed(name: doc.name, versionName: doc.versionName,
+                                             documentVersion: created.documentVersion ?? "?", published: hash, expected: doc.sha256)
+            }
+            return PublishOutcome(name: doc.name, versionName: doc.versionName, action: action,
+                                  documentVersion: created.documentVersion ?? "?", sha256: doc.sha256)
         }
-        if let hash = created.hash, hash != doc.sha256 {
-            // SSM hashes the content it stores; a different hash means it stored something else than was sent.
-            throw DocumentsError.changed(name: doc.name, versionName: doc.versionName,
-                                         documentVersion: created.documentVersion ?? "?", published: hash, expected: doc.sha256)
+    }
+
+    /// What SSM answers when the version (or the document, or its content) is already there.
+    static let alreadyThere: Set<String> = ["DocumentAlreadyExists", "DuplicateDocumentVersionName", "DuplicateDocumentContent"]
+
+    /// A version SSM already holds under the VersionName: kept when its content is what the payload builds.
+    func adopt(_ doc: CommandDocument, _ existing: SSMDocumentDescription,
+               as action: PublishOutcome.Action) async throws -> PublishOutcome {
+        let version = existing.documentVersion ?? "?"
+        guard try await sameContent(doc, existing) else {
+            throw DocumentsError.changed(name: doc.name, versionName: doc.versionName, documentVersion: version,
+                                         published: existing.hash ?? "?", expected: doc.sha256)
         }
         return PublishOutcome(name: doc.name, versionName: doc.versionName, action: action,
-                              documentVersion: created.documentVersion ?? "?", sha256: doc.sha256)
+                              documentVersion: version, sha256: existing.hash ?? doc.sha256)
     }
 
     /// Same hash: same content. A different hash is looked at once more (GetDocument) before it counts as

@@ -1,4 +1,7 @@
 import Testing
+import Foundation
+import ClonectlAgent
+import TestSupport
 @testable import ClonectlWorkflow
 
 /// The SSM Agent's S3 key and CloudWatch stream layout (FullOutput.swift cites the agent source it follows).
@@ -13,6 +16,21 @@ import Testing
     @Test func aSchema2DocumentsStdoutIsUnderItsStepName() {
         #expect(AgentOutputKey.key(prefix: "out", commandId: "c1", instanceId: "i-0abc", pluginName: "runPayload")
                 == "out/c1/i-0abc/awsrunPowerShellScript/runPayload/stdout")
+    }
+
+    /// Documents mode: the step name the agent puts in the key is the one mainSteps name of the document clonectl
+    /// publishes (read from the built content, not assumed), and ListCommandInvocations reports it as the plugin.
+    @Test func aClonectlDocumentsStdoutIsUnderItsOneStepName() throws {
+        let store = try PayloadStore(root: TestEnvironment.repoRoot.appendingPathComponent("Tests/Fixtures/ps-scripts-fixture"))
+        let entry = try #require(store.manifest.payloads.first)
+        let doc = try CommandDocument.build(store: store, entry: entry)
+        let content = try #require(try JSONSerialization.jsonObject(with: Data(doc.content.utf8)) as? [String: Any])
+        let steps = try #require(content["mainSteps"] as? [[String: Any]])
+        #expect(content["schemaVersion"] as? String == "2.2" && steps.count == 1)
+        let step = try #require(steps.first?["name"] as? String)
+        #expect(AgentOutputKey.key(prefix: "runs/x/", commandId: "c1", instanceId: "i-1", pluginName: step)
+                == "runs/x/c1/i-1/awsrunPowerShellScript/\(step)/stdout")
+        #expect(step == "clonectl", "the e2e run (theWholeRunInDocumentsMode) reads the objects under this name")
     }
 
     @Test func thePrefixIsJoinedAsGosPathJoinDoes() {

@@ -130,11 +130,75 @@ import TestSupport
         #expect(events.contains { $0.contains("the CreateImage answer was lost, but image") }, "CreateImage found")
     }
 
+    // MARK: - Documents mode (issue 14): the same, each guest step sent as a pinned clonectl document
+
+    /// Puts the world's plan in documents mode under a prefix of its own and publishes the documents (moto's
+    /// documents outlive a case); then an empty call log. Returns the published versions by "name@versionName".
+    static func inDocumentsMode(_ w: W.World) async throws -> [String: (version: String, sha256: String)] {
+        let prefix = "eo\(UUID().uuidString.prefix(6).lowercased())-"
+        try (String(contentsOf: w.plan, encoding: .utf8) + "\ndocuments: {mode: documents, prefix: \(prefix)}\n")
+            .write(to: w.plan, atomically: true, encoding: .utf8)
+        let r = try CLIRun.run(["documents", "publish", "--plan", w.plan.path, "--output", "json"], environment: w.env)
+        try #require(r.status == 0, "publish: \(r.stderr)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        var published: [String: (version: String, sha256: String)] = [:]
+        for d in doc["documents"] as? [[String: Any]] ?? [] {
+            published["\(d["name"] as? String ?? "")@\(d["versionName"] as? String ?? "")"] =
+                (d["documentVersion"] as? String ?? "", d["sha256"] as? String ?? "")
+        }
+        try #require(!published.isEmpty)
+        try await F.post(w, "/calls/reset", [:] as [String: Any])
+        return published
+    }
+
+    /// Every guest command of the run was sent as the payload version's clonectl document (Run Command says so),
+    /// and the ledger records that document's ARN, version and hash for it, the adopted ones included.
+    static func expectSentAsDocuments(_ w: W.World, _ published: [String: (version: String, sha256: String)],
+                                      sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let ledger = try Ledger(path: w.ledger)
+        let runId = try #require(try ledger.runs().first?.id, sourceLocation: sourceLocation)
+        let commands = try ledger.commands(runId: runId)
+        #expect(commands.count >= 8, "\(commands.map(\.step))", sourceLocation: sourceLocation)
+        for command in commands {
+            let how = try #require(try ledger.commandDocument(nonce: command.nonce), "\(command.step)", sourceLocation: sourceLocation)
+            let name = how.documentName
+            let pin = try #require(published["\(name)@\(command.version)"], "\(name)@\(command.version) was published", sourceLocation: sourceLocation)
+            #expect(how.mode == "documents" && name.hasSuffix("-\(command.payload)"), "\(how)", sourceLocation: sourceLocation)
+            #expect(how.documentARN == "arn:aws:ssm:\(w.local.region):123456789012:document/\(name)", sourceLocation: sourceLocation)
+            #expect(how.documentVersion == pin.version && how.documentHash == pin.sha256, "\(command.step): \(how)",
+                    sourceLocation: sourceLocation)
+            let listed = try #require(try await w.aws.ssm.listCommands(commandId: command.commandId).commands.first,
+                                      sourceLocation: sourceLocation)
+            #expect(listed.documentName == name && listed.parameters?["Nonce"] == [command.nonce],
+                    "\(command.step): \(listed.documentName ?? "-") \(listed.parameters ?? [:])", sourceLocation: sourceLocation)
+        }
+    }
+
+    /// Documents mode: SendCommand loses its answer after Run Command accepted it (the first two, then every
+    /// fourth): each is found by its marker and the document's Nonce parameter and adopted; one command per step.
+    @Test func inDocumentsModeLostSendCommandAnswersAreAdoptedNotSentTwice() async throws {
+        let w = try await Self.world()
+        let published = try await Self.inDocumentsMode(w)
+        let since = Date().addingTimeInterval(-1)
+        try await F.post(w, "/faults", ["rules": [["fault": "lostAnswer", "api": "ssm:SendCommand", "count": 2] as [String: Any],
+                                                  ["fault": "lostAnswer", "api": "ssm:SendCommand", "share": 0.25] as [String: Any]]])
+        let r = try w.run(["run", w.plan.path])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let lost = try await Self.calls(w).faults.filter { $0 == "ssm:SendCommand:lostAnswer" }
+        #expect(lost.count >= 3, "\(lost)")
+        try await Self.expectExactlyOnce(w, since: since)
+        try await Self.expectSentAsDocuments(w, published)
+        let ledger = try Ledger(path: w.ledger)
+        let events = try ledger.events(runId: try #require(try ledger.runs().first?.id)).map(\.message)
+        #expect(events.filter { $0.contains("its lost answer is not sent for again") }.count == lost.count, "\(events)")
+    }
+
     // MARK: - Killed while a call is held in flight
 
     /// Starts a run, kills it while the first call of `api` is held, resumes (after it landed, or while it is held).
-    func killWhileHeld(_ api: String, signal: Int32, resume: Resume) async throws {
+    func killWhileHeld(_ api: String, signal: Int32, resume: Resume, documents: Bool = false) async throws {
         let w = try await Self.world()
+        let published = documents ? try await Self.inDocumentsMode(w) : [:]
         let since = Date().addingTimeInterval(-1)
         // Long enough for a loaded machine to see the hold and start the resume inside it.
         try await F.post(w, "/faults", ["rules": [["fault": "slow", "api": api, "seconds": 8, "count": 1]]])
@@ -171,6 +235,7 @@ import TestSupport
         try await Self.expectExactlyOnce(w, since: since)
         // The held call itself did land: it is the one the run adopted, not a second one.
         #expect(try await Self.calls(w).counts[api, default: 0] >= 1)
+        if documents { try await Self.expectSentAsDocuments(w, published) }
     }
 
     @Test func sendCommandKilledWithKill9AndResumedWhileItIsStillInFlight() async throws {
@@ -187,6 +252,10 @@ import TestSupport
 
     @Test func createImageInterruptedWithCtrlCAndResumedWhileItIsStillInFlight() async throws {
         try await killWhileHeld("ec2:CreateImage", signal: SIGINT, resume: .whileInFlight)
+    }
+
+    @Test func inDocumentsModeSendCommandKilledWithKill9AndResumedWhileItIsStillInFlight() async throws {
+        try await killWhileHeld("ssm:SendCommand", signal: SIGKILL, resume: .whileInFlight, documents: true)
     }
 
     @Test func runInstancesKilledWithKill9AndResumedWhileItIsStillInFlight() async throws {

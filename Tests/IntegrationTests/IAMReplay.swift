@@ -17,20 +17,28 @@ enum IAMReplay {
 
     /// `calls`: the answer of GET /__sim/calls. `without`: statements left out of the policy.
     /// `documentPrefix`: a plan's `documents.prefix` other than `clonectl-`, put in the policy's document ARNs as
-    /// controller/README.md tells an operator to.
-    static func judge(calls: [String: Any], policy: String, without: [String] = [], documentPrefix: String? = nil) throws -> Verdict {
+    /// controller/README.md tells an operator to. `fill`: the policy's placeholders (`output-bucket`, `output-prefix`)
+    /// with the plan's values, as an operator fills them in.
+    static func judge(calls: [String: Any], policy: String, without: [String] = [], documentPrefix: String? = nil,
+                      fill: [String: String] = [:]) throws -> Verdict {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("clonectl-iam-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let log = dir.appendingPathComponent("calls.json")
         try JSONSerialization.data(withJSONObject: calls).write(to: log)
         var policyPath = TestEnvironment.repoRoot.appendingPathComponent("controller/iam/\(policy)").path
-        if let documentPrefix {
-            let text = try String(contentsOfFile: policyPath, encoding: .utf8)
-            #expect(text.contains("document/clonectl-*"))
+        if documentPrefix != nil || !fill.isEmpty {
+            var text = try String(contentsOfFile: policyPath, encoding: .utf8)
+            if let documentPrefix {
+                #expect(text.contains("document/clonectl-*"))
+                text = text.replacingOccurrences(of: "document/clonectl-*", with: "document/\(documentPrefix)*")
+            }
+            for (placeholder, value) in fill {
+                #expect(text.contains("<\(placeholder)>"), "\(policy) has the placeholder <\(placeholder)>")
+                text = text.replacingOccurrences(of: "<\(placeholder)>", with: value)
+            }
             let renamed = dir.appendingPathComponent(policy)
-            try text.replacingOccurrences(of: "document/clonectl-*", with: "document/\(documentPrefix)*")
-                .write(to: renamed, atomically: true, encoding: .utf8)
+            try text.write(to: renamed, atomically: true, encoding: .utf8)
             policyPath = renamed.path
         }
         let process = Process()
