@@ -3,7 +3,9 @@
 moto flips states at once; AWS passes through pending / stopping / shutting-down (instances) and pending (images).
 The front remembers when a transition started and, while its phase lasts, rewrites the state in DescribeInstances
 and DescribeImages answers (and drops items a state filter would not have matched). CreateImage snapshots the
-instance's guest under the new image id; RunInstances gives each new instance a copy of its image's guest.
+instance's guest under the new image id, and tags the new image's snapshots with its `snapshot` TagSpecification as
+EC2 does (moto 5.2.1 raises NotImplementedError on one: `install_snapshot_tag_specifications`); RunInstances gives
+each new instance a copy of its image's guest.
 """
 import hashlib
 import re
@@ -21,6 +23,38 @@ CODES = {"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48, "st
 # Read calls whose DryRun moto ignores (it honours it on the others clonectl asks about).
 DRY_RUN_IGNORED = {"DescribeSnapshots"}
 _IDS = re.compile(r"<instanceId>(i-[0-9a-f]+)</instanceId>")
+
+
+def install_snapshot_tag_specifications() -> None:
+    """Teach moto's CreateImage the `snapshot` TagSpecification. EC2 (API reference, CreateImage TagSpecification.N):
+    ResourceType `image` tags the AMI, `snapshot` tags every snapshot the call creates (the same tags on each), both at
+    creation, atomically with the call; any other type fails the request. moto tags the image and raises
+    NotImplementedError for `snapshot`. Patched in moto's backend (moto runs in this process, server.py) rather than
+    in the request, whose SigV4 signature moto checks: the spec is taken off, moto makes the image, and the tags go on
+    the image's snapshots before the answer leaves, so DescribeSnapshots and DescribeTags show them at once and IAM's
+    ec2:ResourceTag on the snapshot (DeleteSnapshot) sees them. The authorization requests of the call (authz.py)
+    carry the snapshot resource with these request tags, as AWS asks them."""
+    from moto.ec2.models.amis import AmiBackend
+    if getattr(AmiBackend.create_image, "_clonectl_snapshot_tags", False):
+        return
+    moto_create_image = AmiBackend.create_image
+
+    def create_image(self, instance_id, name, description, tag_specifications):
+        snapshot_tags: dict[str, str] = {}
+        kept = []
+        for spec in tag_specifications or []:
+            if spec.get("ResourceType") == "snapshot":
+                snapshot_tags.update({t["Key"]: t.get("Value", "") for t in spec.get("Tags") or []})
+            else:
+                kept.append(spec)
+        ami = moto_create_image(self, instance_id, name, description, tag_specifications=kept)
+        if snapshot_tags:
+            snapshots = [m["Ebs"]["SnapshotId"] for m in ami.block_device_mappings if m.get("Ebs", {}).get("SnapshotId")]
+            self.create_tags(snapshots, snapshot_tags)
+        return ami
+
+    create_image._clonectl_snapshot_tags = True
+    AmiBackend.create_image = create_image
 
 
 def error_xml(code: str, message: str) -> bytes:

@@ -25,6 +25,7 @@ from werkzeug.serving import make_server  # noqa: E402
 from . import guest as guestmod  # noqa: E402
 from .front import FrontApp  # noqa: E402
 from .sim import Sim  # noqa: E402
+from .ec2_front import install_snapshot_tag_specifications  # noqa: E402
 
 from moto.core.authorization import ActionAuthenticatorMixin  # noqa: E402
 
@@ -42,6 +43,7 @@ def _authenticate_unless_unsigned_sts(self, iam_request_cls, resource="*"):
 
 
 ActionAuthenticatorMixin._authenticate_and_authorize_action = _authenticate_unless_unsigned_sts
+install_snapshot_tag_specifications()  # CreateImage's `snapshot` TagSpecification, which moto does not take
 
 REGION = "us-east-1"
 HOST = "127.0.0.1"
