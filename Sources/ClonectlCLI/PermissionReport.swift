@@ -16,7 +16,8 @@ enum PermissionReport {
             ("ec2:CreateImage", { await ec2.checkPermission("CreateImage") { p in
                 p.add("InstanceId", source)
                 p.add("Name", "clonectl-doctor-permission-check")
-                runTags(&p, "image", role: "source", plan: plan.name)
+                // As ImageMaker sends it: the run's tags on the image and on its snapshots (both required by the policy).
+                runTags(&p, ["image", "snapshot"], role: "source", plan: plan.name)
             } }),
             ("ec2:CreateTags", { await ec2.checkPermission("CreateTags") { p in
                 p.addList("ResourceId", [source])
@@ -44,7 +45,7 @@ enum PermissionReport {
                 p.add("SubnetId", plan.workCopy.subnetId)
                 p.add(plan.workCopy.instanceProfile.hasPrefix("arn:") ? "IamInstanceProfile.Arn" : "IamInstanceProfile.Name",
                       plan.workCopy.instanceProfile)
-                runTags(&p, "instance", role: "work-copy", plan: plan.name)
+                runTags(&p, ["instance"], role: "work-copy", plan: plan.name)
             } }))
         }
         var checks: [DoctorReport.Check] = []
@@ -66,9 +67,9 @@ enum PermissionReport {
 
     /// The tags a run puts on what CreateImage and RunInstances create: the controller policy allows those calls only
     /// with them (aws:RequestTag), so a probe without them would be refused where the run is not.
-    static func runTags(_ p: inout QueryParameters, _ resourceType: String, role: String, plan: String) {
+    static func runTags(_ p: inout QueryParameters, _ resourceTypes: [String], role: String, plan: String) {
         let tags = [EC2Tag("clonectl:run", "doctor-check"), EC2Tag("clonectl:plan", plan), EC2Tag("clonectl:role", role)]
-        p.addStructList("TagSpecification", [resourceType]) { s, type in
+        p.addStructList("TagSpecification", resourceTypes) { s, type in
             s.add("ResourceType", type)
             s.addStructList("Tag", tags) { t, tag in t.add("Key", tag.key); t.add("Value", tag.value) }
         }

@@ -6,6 +6,17 @@ import Foundation
 /// role (recorded in the run state before the first attempt), EC2 refuses a second image of that name
 /// (InvalidAMIName.Duplicate, which here means "this run's image exists: adopt it"), the run looks for its image by
 /// tag and name before creating one, and the id is recorded the moment it is known.
+///
+/// The image and its snapshots get the run's tags from CreateImage itself (TagSpecification `image` and `snapshot`),
+/// never from a CreateTags afterwards: the controller policy requires those request tags on both resources CreateImage
+/// creates and lets CreateTags write a snapshot's tags only as part of CreateImage (`ec2:CreateAction`), so a
+/// snapshot can carry `clonectl:role` only if clonectl's CreateImage made it, and DeleteSnapshot's tag condition
+/// means "a snapshot a clonectl run made".
+///
+/// An image made by an older clonectl (before this) whose process stopped between CreateImage and its CreateTags has
+/// snapshots without tags. A resumed run adopts such an image as it is: it does not tag the snapshots (the policy no
+/// longer allows tagging an existing snapshot, and that is the point), it warns, and cleanup deregisters the image
+/// but deletes only the snapshots carrying this run's tags, naming the others for an operator to delete.
 struct ImageMaker: Sendable {
     let services: StepServices
 
@@ -24,6 +35,7 @@ struct ImageMaker: Sendable {
         let ec2 = services.ec2
         let name = previous?.name ?? proposed
         var imageId = known
+        var createdHere = false
         if imageId == nil, let existing = try await findOwn(role: role, name: name, context: context) {
             context.progress(step, "found this run's \(role) image \(existing); not creating another")
             imageId = existing
@@ -41,14 +53,14 @@ struct ImageMaker: Sendable {
         var sends = 0
         while imageId == nil {
             sends += 1
-            let tags = RunTags.tags(runId: context.runId, plan: context.plan.name, role: role) + extraTags
+            let runTags = RunTags.tags(runId: context.runId, plan: context.plan.name, role: role)
             try noteAttempt(Attempt(name: name, attemptAt: Ledger.format(Date())))
             do {
-                // Snapshots are tagged once they are known (below): moto cannot take a snapshot tag specification here.
                 let id = try await ec2.createImage(
                     instanceId: instanceId, name: name, description: description,
-                    tagSpecifications: [EC2TagSpecification(resourceType: "image", tags: tags)])
+                    tagSpecifications: Self.tagSpecifications(runTags: runTags, extraTags: extraTags))
                 imageId = id
+                createdHere = true
                 context.progress(step, "creating image \(id) (\(name)) from \(instanceId)")
             } catch let error as AWSError where error.code == "InvalidAMIName.Duplicate" {
                 // The name is this run's: an earlier attempt (a lost answer, a killed process) made the image.
@@ -82,11 +94,38 @@ struct ImageMaker: Sendable {
         for snapshot in image.snapshotIds {
             try context.ledger.recordResource(runId: context.runId, kind: "snapshot", id: snapshot, step: step.rawValue)
         }
-        if !image.snapshotIds.isEmpty {
-            try await ec2.createTags(resourceIds: image.snapshotIds,
-                                     tags: RunTags.tags(runId: context.runId, plan: context.plan.name, role: role))
+        if !createdHere {
+            // Adopted (a resume, a lost answer): an older clonectl may have made it without snapshot tags.
+            let untagged = try await untaggedSnapshots(of: image, roles: [role], context: context)
+            if !untagged.isEmpty {
+                let text = "image \(imageId)'s snapshots \(untagged.joined(separator: ", ")) do not carry this run's tags "
+                    + "(the image was made by an older clonectl, which tagged snapshots after CreateImage): they are not tagged "
+                    + "now (the controller policy allows snapshot tags only from CreateImage), and cleanup will leave them "
+                    + "for you to delete (aws ec2 delete-snapshot --snapshot-id ...)"
+                context.progress(step, text)
+                try? context.ledger.event(runId: context.runId, level: "warning", step: step.rawValue, text)
+            }
         }
         return image
+    }
+
+    /// CreateImage's tag specifications: the run's tags (and `extraTags`, such as a Name) on the image, the run's tags
+    /// on every snapshot it makes. The controller policy requires the run's tags on both.
+    static func tagSpecifications(runTags: [EC2Tag], extraTags: [EC2Tag]) -> [EC2TagSpecification] {
+        [EC2TagSpecification(resourceType: "image", tags: runTags + extraTags),
+         EC2TagSpecification(resourceType: "snapshot", tags: runTags)]
+    }
+
+    /// The image's snapshots that do not carry `clonectl:run` = this run and a `clonectl:role` in `roles`, as AWS
+    /// reports their tags now (DescribeTags).
+    func untaggedSnapshots(of image: EC2Image, roles: Set<String>, context: StepContext) async throws -> [String] {
+        guard !image.snapshotIds.isEmpty else { return [] }
+        let tags = try await services.ec2.describeTags(resourceIds: image.snapshotIds)
+        return image.snapshotIds.filter { id in
+            let own = tags[id] ?? []
+            return !own.contains(EC2Tag("clonectl:run", context.runId))
+                || !roles.contains(own.first { $0.key == "clonectl:role" }?.value ?? "")
+        }
     }
 
     /// `findOwn` every second or so until `window` has passed.
@@ -113,8 +152,10 @@ struct ImageMaker: Sendable {
     }
 
     /// Deregisters an image this run made and deletes its snapshots, once AWS reports the image with the run's tags
-    /// (OwnedResources). The snapshots deleted are those AWS lists in the image; `snapshotIds` from the run state are
-    /// only recorded as gone when the image is, never deleted on the ledger's word alone.
+    /// (OwnedResources). The snapshots deleted are those AWS lists in the image and reports with this run's tags (as
+    /// DeleteSnapshot's policy condition wants them); an image's snapshot without them (an older clonectl's image, see
+    /// the type's comment) is left and named in a warning. `snapshotIds` from the run state are never deleted on the
+    /// ledger's word alone.
     func remove(imageId: String, snapshotIds: [String], context: StepContext) async throws {
         let ec2 = services.ec2
         let roles: Set<String> = ["source", "master"]
@@ -126,11 +167,18 @@ struct ImageMaker: Sendable {
             }
             return
         }
+        let untagged = try await untaggedSnapshots(of: current, roles: roles, context: context)
         try await ec2.deregisterImage(imageId)
         try context.ledger.markResourceDeleted(kind: "image", id: imageId)
-        for snapshot in current.snapshotIds {
+        for snapshot in current.snapshotIds where !untagged.contains(snapshot) {
             try await ec2.deleteSnapshot(snapshot)
             try context.ledger.markResourceDeleted(kind: "snapshot", id: snapshot)
+        }
+        if !untagged.isEmpty {
+            try? context.ledger.event(runId: context.runId, level: "warning", step: nil,
+                                      "image \(imageId) is deregistered; its snapshots \(untagged.joined(separator: ", ")) carry no clonectl tags of this run "
+                                      + "(an older clonectl's image) and are not deleted: the controller policy deletes only tagged snapshots. "
+                                      + "Check them and delete them with aws ec2 delete-snapshot --snapshot-id ...")
         }
     }
 }

@@ -32,15 +32,8 @@ extension EC2Client {
 
     /// Every resource carries every tag (DescribeTags, by resource id).
     func tagged(_ resourceIds: [String], _ tags: [EC2Tag]) async throws -> Bool {
-        var p = params("DescribeTags")
-        p.addStructList("Filter", [EC2Filter("resource-id", resourceIds)]) { s, f in s.add("Name", f.name); s.addList("Value", f.values) }
-        let root = try await QueryProtocol.call(client: client, parameters: p)
-        var have = Set<String>()
-        for item in root.items("tagSet") {
-            guard let id = item.string("resourceId"), let key = item.string("key") else { continue }
-            have.insert("\(id)\u{0}\(key)\u{0}\(item.string("value") ?? "")")
-        }
-        return resourceIds.allSatisfy { id in tags.allSatisfy { have.contains("\(id)\u{0}\($0.key)\u{0}\($0.value)") } }
+        let have = try await describeTags(resourceIds: resourceIds)
+        return resourceIds.allSatisfy { id in tags.allSatisfy { have[id, default: []].contains($0) } }
     }
 
     /// The image is deregistered or unknown.

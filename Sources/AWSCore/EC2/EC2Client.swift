@@ -94,6 +94,21 @@ public struct EC2Client: Sendable {
         return try QueryProtocol.read(client, "DescribeImages") { try root.items("imagesSet").map(EC2Image.init(xml:)) }
     }
 
+    /// The tags of each resource (DescribeTags by `resource-id`; a resource without tags is absent). One call: the
+    /// callers ask about a handful of ids (an image's snapshots), well under a page of tags.
+    public func describeTags(resourceIds: [String]) async throws -> [String: [EC2Tag]] {
+        guard !resourceIds.isEmpty else { return [:] }
+        var p = params("DescribeTags")
+        Self.addFilters([EC2Filter("resource-id", resourceIds)], to: &p)
+        let root = try await QueryProtocol.call(client: client, parameters: p)
+        var out: [String: [EC2Tag]] = [:]
+        for item in root.items("tagSet") {
+            guard let id = item.string("resourceId"), let key = item.string("key") else { continue }
+            out[id, default: []].append(EC2Tag(key, item.string("value") ?? ""))
+        }
+        return out
+    }
+
     public func runInstances(_ input: RunInstancesInput) async throws -> EC2Reservation {
         // With a ClientToken a repeat returns the first launch's instances; without one it would launch again.
         let root = try await QueryProtocol.call(client: client, parameters: try Self.runInstancesParameters(input),
