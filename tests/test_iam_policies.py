@@ -64,7 +64,7 @@ def assert_denied(policy, calls, action, resource_part):
 @pytest.fixture(scope="module")
 def world(aws):
     """The seeded source (operator opt-in tag on), an untagged bystander, an image and a work copy as a run makes
-    them: CreateImage and RunInstances with the run's tags, snapshots tagged after."""
+    them: CreateImage (image and snapshots) and RunInstances with the run's tags."""
     ec2 = client(aws, "ec2")
     info = aws.info
     bystander = ec2.run_instances(ImageId=info["sourceImageId"], MinCount=1, MaxCount=1, InstanceType="m5.large",
@@ -89,16 +89,15 @@ def run_flow(aws, w):
                          Parameters={"commands": ["'preflight'"]})
         ec2.stop_instances(InstanceIds=[source])
         state(ec2, source, "stopped")
+        role = RUN_TAGS + [{"Key": "clonectl:role", "Value": "source"}]
         made["image"] = ec2.create_image(InstanceId=source, Name=f"clonectl-iam-{os.getpid()}-{len(made)}",
-                                         TagSpecifications=[{"ResourceType": "image",
-                                                             "Tags": RUN_TAGS + [{"Key": "clonectl:role", "Value": "source"}]}])["ImageId"]
+                                         TagSpecifications=[{"ResourceType": "image", "Tags": role},
+                                                            {"ResourceType": "snapshot", "Tags": role}])["ImageId"]
         wait_for(lambda: ec2.describe_images(ImageIds=[made["image"]])["Images"][0]["State"] == "available",
                  "the image to be available")
         image = ec2.describe_images(ImageIds=[made["image"]])["Images"][0]
         snaps = [b["Ebs"]["SnapshotId"] for b in image.get("BlockDeviceMappings", []) if "Ebs" in b]
-        made["snapshots"] = snaps
-        if snaps:
-            ec2.create_tags(Resources=snaps, Tags=RUN_TAGS + [{"Key": "clonectl:role", "Value": "source"}])
+        made["snapshots"] = snaps  # tagged by CreateImage itself: no CreateTags on them afterwards
         ec2.start_instances(InstanceIds=[source])
         state(ec2, source, "running")
         made["work"] = ec2.run_instances(
@@ -124,7 +123,8 @@ def test_the_runs_calls_are_all_allowed_and_only_by_the_statements_meant_for_the
     calls, made = run_flow(aws, world)
     apis = {c["api"] for c in calls}
     assert {"ec2:CreateTags", "ssm:SendCommand", "ec2:StopInstances", "ec2:CreateImage", "ec2:RunInstances",
-            "ec2:TerminateInstances", "ec2:DeregisterImage"} <= apis, apis
+            "ec2:TerminateInstances", "ec2:DeregisterImage", "ec2:DeleteSnapshot"} <= apis, apis
+    assert made["snapshots"]
     assert_allowed(RUN, calls)
     # The requests carry what AWS would check: the source's opt-in tag at call time, the new instance's request
     # tags, the role passed, the AWS-owned document's account-less ARN.
@@ -144,6 +144,12 @@ def test_the_runs_calls_are_all_allowed_and_only_by_the_statements_meant_for_the
     decided = {(rq["action"], rq["resource"].split(":")[-1].split("/")[0]): decide([RUN], rq)[1] for rq in requests}
     assert decided[("ssm:SendCommand", "document")] == [INLINE_SID]
     assert decided[("ec2:StopInstances", "instance")] == ["StopStartAndImageTheOptedInSource"]
+    snapshot_rqs = [rq for rq in requests if ":snapshot/" in rq["resource"]]
+    assert {rq["action"] for rq in snapshot_rqs} == {"ec2:CreateImage", "ec2:CreateTags", "ec2:DeleteSnapshot"}
+    assert decided[("ec2:CreateImage", "snapshot")] == ["NewSnapshotsCarryTheRunTags"]
+    assert decided[("ec2:CreateTags", "snapshot")] == ["TagTheNewImagesSnapshots"]
+    deleted = next(rq for rq in snapshot_rqs if rq["action"] == "ec2:DeleteSnapshot")
+    assert deleted["context"]["ec2:ResourceTag/clonectl:role"] == "source"  # the tags CreateImage put on it
 
 
 def test_documents_mode_denies_aws_run_powershell_script_and_allows_clonectl_documents(aws, world):
@@ -192,6 +198,45 @@ def test_an_image_without_the_run_tags_is_denied(aws, world):
     ec2 = world["ec2"]
     calls = calls_of(aws, lambda: ec2.create_image(InstanceId=world["source"], Name=f"untagged-{os.getpid()}", DryRun=True))
     assert_denied(RUN, calls, "ec2:CreateImage", "image/*")
+
+
+def test_snapshots_are_tagged_only_by_create_image_and_deleted_only_with_the_tags(aws, world):
+    """The snapshot gap closed: CreateImage must carry the run's tags for its snapshots, CreateTags may write a
+    snapshot's tags only as part of CreateImage, so no existing snapshot can be given `clonectl:role`, and
+    DeleteSnapshot needs the tags only CreateImage writes."""
+    ec2 = world["ec2"]
+    role = RUN_TAGS + [{"Key": "clonectl:role", "Value": "master"}]
+    # CreateImage with the image's tags but none for its snapshots.
+    no_snapshot_tags = calls_of(aws, lambda: ec2.create_image(
+        InstanceId=world["source"], Name=f"clonectl-nosnaptags-{os.getpid()}", DryRun=True,
+        TagSpecifications=[{"ResourceType": "image", "Tags": role}]))
+    assert_denied(RUN, no_snapshot_tags, "ec2:CreateImage", "snapshot/*")
+    # ... or with snapshot tags of another role, or without the run.
+    for wrong in ([{"Key": "clonectl:role", "Value": "clone"}] + RUN_TAGS, [{"Key": "clonectl:role", "Value": "master"}]):
+        calls = calls_of(aws, lambda: ec2.create_image(
+            InstanceId=world["source"], Name=f"clonectl-wrongsnaptags-{os.getpid()}", DryRun=True,
+            TagSpecifications=[{"ResourceType": "image", "Tags": role}, {"ResourceType": "snapshot", "Tags": wrong}]))
+        assert_denied(RUN, calls, "ec2:CreateImage", "snapshot/*")
+    both = calls_of(aws, lambda: ec2.create_image(
+        InstanceId=world["source"], Name=f"clonectl-snaptags-{os.getpid()}", DryRun=True,
+        TagSpecifications=[{"ResourceType": "image", "Tags": role}, {"ResourceType": "snapshot", "Tags": role}]))
+    assert_allowed(RUN, both)
+    # A snapshot that is not clonectl's: made by someone else, untagged.
+    foreign_image = ec2.create_image(InstanceId=world["bystander"], Name=f"not-clonectls-{os.getpid()}")["ImageId"]
+    foreign = [m["Ebs"]["SnapshotId"] for m in ec2.describe_images(ImageIds=[foreign_image])["Images"][0]["BlockDeviceMappings"]
+               if "Ebs" in m]
+    assert foreign
+    tag_it = calls_of(aws, lambda: ec2.create_tags(Resources=foreign, DryRun=True, Tags=role))
+    assert_denied(RUN, tag_it, "ec2:CreateTags", foreign[0])  # the old TagTheNewImagesSnapshots allowed this
+    only_role = calls_of(aws, lambda: ec2.create_tags(Resources=foreign, DryRun=True,
+                                                      Tags=[{"Key": "clonectl:role", "Value": "source"}]))
+    assert_denied(RUN, only_role, "ec2:CreateTags", foreign[0])
+    delete_it = calls_of(aws, lambda: ec2.delete_snapshot(SnapshotId=foreign[0], DryRun=True))
+    assert_denied(RUN, delete_it, "ec2:DeleteSnapshot", foreign[0])
+    # A snapshot with a role but no run (someone else's tags) is not deletable either.
+    ec2.create_tags(Resources=foreign, Tags=[{"Key": "clonectl:role", "Value": "source"}])
+    assert_denied(RUN, calls_of(aws, lambda: ec2.delete_snapshot(SnapshotId=foreign[0], DryRun=True)),
+                  "ec2:DeleteSnapshot", foreign[0])
 
 
 def test_run_instances_without_the_tags_or_with_another_role_is_denied(aws, world):

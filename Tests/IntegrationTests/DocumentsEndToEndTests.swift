@@ -105,6 +105,7 @@ extension RunSafetyEndToEndTests {
         #expect(runVerdict.denied.isEmpty && runVerdict.unknown.isEmpty, "documents-mode run: \(runVerdict.denied) \(runVerdict.unknown)")
         #expect(runVerdict.apis.isSuperset(of: ["ssm:SendCommand", "ec2:StopInstances", "ec2:CreateImage", "ec2:RunInstances"]),
                 "\(runVerdict.apis.sorted())")
+        IAMReplay.expectSnapshotsTaggedOnlyByCreateImage(runCalls)
         print("IAM replay (documents mode, RunSafetyEndToEndTests.theWholeRunInDocumentsMode): \(runVerdict.allowed.count) calls allowed")
 
         // Every guest command of the run went as a clonectl document, pinned by version and hash, and says so.

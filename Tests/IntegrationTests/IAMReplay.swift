@@ -65,6 +65,28 @@ enum IAMReplay {
         (log["calls"] as? [[String: Any]] ?? []).compactMap { $0["seq"] as? Int }.max() ?? 0
     }
 
+    /// Every CreateImage asks for its new snapshots with the run's request tags, and no CreateTags call of the run
+    /// names a snapshot: snapshots get their tags from CreateImage only (the snapshot gap of issue 14's IAM part).
+    static func expectSnapshotsTaggedOnlyByCreateImage(_ calls: [String: Any]) {
+        let all = calls["calls"] as? [[String: Any]] ?? []
+        let images = all.filter { $0["api"] as? String == "ec2:CreateImage" }
+        #expect(!images.isEmpty, "the run made an image")
+        for call in images {
+            let snapshot = (call["authz"] as? [[String: Any]] ?? []).first {
+                $0["action"] as? String == "ec2:CreateImage" && ($0["resource"] as? String ?? "").hasSuffix(":snapshot/*")
+            }
+            let context = snapshot?["context"] as? [String: Any] ?? [:]
+            #expect(context["aws:RequestTag/clonectl:run"] != nil && context["aws:RequestTag/clonectl:role"] != nil,
+                    "CreateImage without the run's snapshot tags: \(call)")
+        }
+        let tagsOnSnapshots = all.filter { call in
+            call["api"] as? String == "ec2:CreateTags" && (call["authz"] as? [[String: Any]] ?? []).contains {
+                ($0["resource"] as? String ?? "").contains(":snapshot/")
+            }
+        }
+        #expect(tagsOnSnapshots.isEmpty, "CreateTags on snapshots after CreateImage: \(tagsOnSnapshots)")
+    }
+
     /// Whether any SendCommand of the log named a clonectl document (documents mode) or AWS-RunPowerShellScript.
     static func documentsSent(_ calls: [String: Any]) -> Set<String> {
         var names = Set<String>()
@@ -95,6 +117,7 @@ enum IAMReplay {
                     "ssm:SendCommand", "ec2:TerminateInstances", "ec2:DeregisterImage", "ec2:DeleteSnapshot"] {
             #expect(verdict.apis.contains(api), "the run made \(api) and the replay judged it: \(verdict.apis.sorted())")
         }
+        expectSnapshotsTaggedOnlyByCreateImage(calls)
         if inline {
             // The same log without the inline statement: every SendCommand is refused, nothing else.
             let strict = try judge(calls: calls, policy: "controller-policy.json", without: [inlineStatement])
