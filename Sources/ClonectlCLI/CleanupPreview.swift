@@ -34,8 +34,20 @@ struct CleanupPreview {
             guard let id else { return }
             do {
                 if let image = try await OwnedResources(ec2: ec2).image(id, runId: runId, roles: [role]) {
-                    let snaps = image.snapshotIds.isEmpty ? "" : " and delete snapshot(s) \(image.snapshotIds.joined(separator: ", "))"
+                    // As cleanup does (ImageMaker.remove): only snapshots carrying this run's tags are deleted; an older
+                    // clonectl's untagged ones are left, which the controller policy could not delete anyway.
+                    let tags = image.snapshotIds.isEmpty ? [:] : try await ec2.describeTags(resourceIds: image.snapshotIds)
+                    let owned = image.snapshotIds.filter { id in
+                        let own = tags[id] ?? []
+                        return own.contains(EC2Tag("clonectl:run", runId)) && own.contains(EC2Tag("clonectl:role", role))
+                    }
+                    let left = image.snapshotIds.filter { !owned.contains($0) }
+                    let snaps = owned.isEmpty ? "" : " and delete snapshot(s) \(owned.joined(separator: ", "))"
                     preview.items.append(Item(action: "deregister image \(id) (\(role) image)\(snaps)", skipped: nil))
+                    if !left.isEmpty {
+                        preview.items.append(Item(action: "snapshot(s) \(left.joined(separator: ", ")) of image \(id)",
+                                                  skipped: "not tagged clonectl:run=\(runId) (an older clonectl's image): left untouched"))
+                    }
                 } else {
                     preview.items.append(Item(action: "image \(id) (\(role) image)", skipped: "already deregistered"))
                 }

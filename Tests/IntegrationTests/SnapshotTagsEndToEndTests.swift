@@ -50,6 +50,11 @@ import TestSupport
 
         let ledger = try Ledger(path: w.ledger)
         let runId = try #require(try ledger.runs().first?.id)
+        // The preview says what cleanup will do: the old image's untagged snapshots are listed as left untouched.
+        let preview = try w.run(["cleanup", runId, "--all", "--dry-run"])
+        let left = preview.stdout.split(separator: "\n").filter { $0.contains(snapshots[0]) }
+        #expect(!left.isEmpty && left.allSatisfy { $0.contains("left untouched") && !$0.contains("delete snapshot") },
+                "\(preview.stdout)")
         let cleanup = try w.run(["cleanup", runId, "--all", "--yes"])
         #expect(cleanup.status == 0, "stdout: \(cleanup.stdout)\nstderr: \(cleanup.stderr)")
         #expect(try await w.aws.ec2.imageGone(imageId), "the old image is deregistered")
