@@ -4,6 +4,7 @@ import AWSCore
 import AWSCredentials
 import ClonectlLedger
 import TestSupport
+@testable import ClonectlWorkflow
 
 /// How the controller handles each Run Command status the simulator can now force (issue 17): Delayed (it waits
 /// and succeeds), Cancelling then Cancelled, Cancelled/Terminated (a failure that says why), and a Details output
@@ -212,6 +213,15 @@ import TestSupport
         let key = String(full.stdoutURL.dropFirst("s3://\(bucket)/".count))
         let whole = try await session.s3.getObject(bucket: bucket, key: key)
         #expect(whole.count > 1_000_000, "the whole envelope is in S3: \(whole.count) bytes")
+        // Over the reader's bound the object is refused, named, not read whole.
+        do {
+            _ = try await FullOutputReader(s3: session.s3, limit: 100_000).stdout(bucket: bucket, key: key, commandId: "c", instanceId: "i")
+            Issue.record("an object over the bound must be refused")
+        } catch {
+            #expect("\(error)".contains("s3://\(bucket)/\(key)") && "\(error)".contains("\(whole.count) bytes"), "\(error)")
+        }
+        #expect(try await FullOutputReader(s3: session.s3, limit: whole.count).stdout(bucket: bucket, key: key, commandId: "c",
+                                                                                    instanceId: "i").utf8.count == whole.count)
         ledger.close()
 
         let shown = try OutputEndToEndTests.document(try w.run(["show", command.commandId, "--output", "json"]), "show")
