@@ -227,5 +227,7 @@ import TestSupport
         let shown = try OutputEndToEndTests.document(try w.run(["show", command.commandId, "--output", "json"]), "show")
         let row = try #require((shown["invocations"] as? [[String: Any]])?.first)
         #expect(row["verdict"] as? String == "verified" && (row["fullOutput"] as? [String: Any])?["completedFromS3"] as? Bool == true)
+        let text = try w.run(["show", command.commandId])
+        #expect(text.stdout.contains("full output: \(full.stdoutURL) (Run Command cut it at 24,000 bytes; the envelope was read and verified from there; below is Run Command's copy"), "\(text.stdout.prefix(2000))")
     }
 }
