@@ -462,7 +462,7 @@ Describe 'sysprep-logs 1.2.0' {
     It 'refuses a budget over 23,900 without OutputToS3 (module 1.2.0, D13)' {
         { New-CloneRun -Payload 'x' -Version '1.2.0' -MaxChars 30000 } | Should -Throw '*OutputToS3*'
         $run = New-CloneRun -Payload 'x' -Version '1.2.0' -MaxChars 30000 -OutputToS3
-        Set-CloneFact -Run $run -Name 'big' -Value ('x' * 29000)
+        Set-CloneFact -Run $run -Name 'big' -Value ('x' * 28000)
         $writer = New-Object IO.StringWriter; $old = [Console]::Out; [Console]::SetOut($writer)
         try { $null = Complete-CloneRun -Run $run } finally { [Console]::SetOut($old) }
         $writer.ToString().Length | Should -BeGreaterThan 24000
