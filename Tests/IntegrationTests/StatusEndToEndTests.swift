@@ -2,6 +2,7 @@ import Testing
 import Foundation
 import AWSCore
 import AWSCredentials
+import ClonectlAgent
 import ClonectlLedger
 import TestSupport
 @testable import ClonectlWorkflow
@@ -222,6 +223,19 @@ import TestSupport
         }
         #expect(try await FullOutputReader(s3: session.s3, limit: whole.count).stdout(bucket: bucket, key: key, commandId: "c",
                                                                                     instanceId: "i").utf8.count == whole.count)
+
+        // A resume polls the recorded command again: the ledger's copy does not verify on its own, so the whole
+        // output is read from S3 again and verified there (the same verdict, the whole envelope back).
+        var polling = GuestRunner.Polling()
+        polling.firstDelay = .milliseconds(100)
+        let store = try PayloadStore(root: URL(fileURLWithPath: try #require(w.env["CLONECTL_PAYLOADS"])))
+        let resumed = try await GuestRunner(ssm: session.ssm, store: store, ledger: ledger, polling: polling, s3: session.s3)
+            .poll(command, progress: nil)
+        let again = try #require(resumed.first)
+        #expect(again.verdict == .verified && again.succeeded, "\(again.verdict) \(again.reason)")
+        #expect(again.envelope?.facts["logs"]?.arrayValue?.first?["lines"]?.arrayValue?.count ?? 0 >= n)
+        let after = try #require(try ledger.invocations(commandId: command.commandId).first)
+        #expect((after.output?.utf8.count ?? 0) <= 24_000, "the resumed row stays bounded")
         ledger.close()
 
         let shown = try OutputEndToEndTests.document(try w.run(["show", command.commandId, "--output", "json"]), "show")
