@@ -33,6 +33,9 @@ through POST /__sim/guests/<id>, as on a real server):
                      dataRoot.untrustedItem; fixed by {"dataRoot": {"owner": "S-1-5-32-544", "protected": true}}
   computerAccountExists  the domain already has a computer account with the guest's current name ("name" to
                      name another): domainComputerAccounts; fixed by {"domainComputerAccounts": []}
+  sysprepFails       Sysprep starts (the payload says changed) and then fails without shutting down, writing
+                     "lines" (default 50) lines of "width" (default 120) characters to Panther's setupact.log, every
+                     tenth an Error (so setuperr.log has them too): sysprepFails; fixed by {"sysprepFails": null}
 
 The call log keeps the last MAX_LOG calls; the counters beside it (calls, throttled answers, rate-limited calls
 per API, and the total) are kept exactly however many calls there were, until the log is cleared.
@@ -42,7 +45,8 @@ import threading
 import time
 
 API_KINDS = ("throttle", "error5xx", "drop", "slow", "lostAnswer", "lateAnswer")
-GUEST_KINDS = ("serviceWontStart", "ec2LaunchBusy", "setHostNameTask", "insecureDataRoot", "computerAccountExists")
+GUEST_KINDS = ("serviceWontStart", "ec2LaunchBusy", "setHostNameTask", "insecureDataRoot", "computerAccountExists",
+               "sysprepFails")
 INVOCATION_KINDS = ("undeliverable", "deliveryTimedOut", "truncateOutput", "tamperEnvelope", "agentNotBack",
                     "sysprepBlocker", "delayed", "cancelling", "terminated", "outputPrefix") + GUEST_KINDS
 MAX_LOG = 20000
@@ -68,6 +72,11 @@ def _validate(rule) -> dict:
         raise FaultError("api must be a string such as 'ssm:SendCommand', 'ec2:*' or '*'")
     if "payload" in rule and not isinstance(rule["payload"], str):
         raise FaultError("payload must be a payload name such as 'jobs-restore'")
+    if kind == "sysprepFails":
+        for name, low, high in (("lines", 1, 200000), ("width", 60, 4000)):
+            value = rule.get(name, low)
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise FaultError(f"sysprepFails: {name} must be an integer from {low} to {high}, got {value!r}")
     if kind == "serviceWontStart" and not isinstance(rule.get("service"), str):
         raise FaultError("serviceWontStart needs \"service\": the service name, e.g. \"AppSvc\"")
     clean = dict(rule)

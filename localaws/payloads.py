@@ -7,7 +7,8 @@ keeps its released behaviour, flaws included (it stays runnable), 1.1.0 the fixe
 module's run rules copied here once: the log lines ('<stamp> start p@v', '<stamp> changed item: from -> to' with
 JSON values, '<stamp> error: ...', '<stamp> finish status exit code'), the status (errors -> failed 1, a pending
 reboot -> reboot-pending 3010, changes -> changed, else ok), and the budget (2,500 characters: drop the oldest log
-lines, then the optional facts, listing them in omittedFacts; never over 24,000).
+lines, then the optional facts, listing them in omittedFacts; never over 24,000, 23,900 from 1.1.0; module 1.2.0's
+New-CloneRun -OutputToS3 makes the run's budget its only cap: Run.hard_cap).
 """
 import time
 from dataclasses import dataclass, field
@@ -86,6 +87,7 @@ class Run:
     errors: list = field(default_factory=list)
     log_lines: list = field(default_factory=list)
     reboot_pending: bool = False
+    hard_cap: int | None = None  # module 1.2.0 New-CloneRun -OutputToS3: the budget is the cap, not 23,900
     after_report: str | None = None  # "sysprep-shutdown" / "sysprep-quit": what happens once the result is out
 
     def log(self, message: str) -> None:
@@ -185,7 +187,7 @@ def _render(run: Run, status: str) -> str:
         kept["omittedFacts"] = sorted(run.optional)
         body["facts"] = kept
         text = envelope.render(envelope.build(body))
-    cap = 23900 if at_least(run.ctx.version, "1.1.0") else 24000
+    cap = run.hard_cap or (23900 if at_least(run.ctx.version, "1.1.0") else 24000)
     if len(text) > cap:
         body["facts"] = {"omitted": f"facts exceeded the {cap}-character envelope limit; see the guest log"}
         text = envelope.render(envelope.build(body))

@@ -2,6 +2,7 @@
 firewall-restore, work-user-disable, jobs-restore, domain-join, verify, sysprep-logs. hostname and domain-join
 finish through a reboot: they leave guest['pendingChanges'] and set run.reboot_pending (exit 3010); the simulated
 reboot (sim.py) applies the pending changes and the agent runs the same command again."""
+import json
 import re
 
 from . import guestops as ops
@@ -223,19 +224,87 @@ def verify(guest, params, run):
     run.fact("notChecked", not_checked)
 
 
+WHOLE_RESERVE = 16000  # sysprep-logs 1.2.0 -Whole: what the logs leave of MaxChars for the rest of the envelope
+
+
+def _json_cost(line: str) -> int:
+    """What a line costs in the envelope: its escaped JSON (the module's rules = json.dumps) plus a comma."""
+    return len(json.dumps(line)) + 1
+
+
+def _whole_logs(run, found, max_chars):
+    """1.2.0 -Whole: lines not cut; equal shares of MaxChars - 16,000, smallest log first (a log under its share is
+    whole and leaves the rest to the others), each log keeping its newest lines; omitted counts the rest."""
+    entries = []
+    for path, content in found:
+        costs = [_json_cost(l) for l in content]
+        entries.append({"path": path, "lines": content, "costs": costs, "total": sum(costs), "keep": 0})
+    left, k = max_chars - WHOLE_RESERVE, len(entries)
+    for e in sorted(entries, key=lambda e: e["total"]):
+        share = left // k
+        k -= 1
+        used, keep, i = 0, 0, len(e["lines"]) - 1
+        while i >= 0 and used + e["costs"][i] <= share:
+            used += e["costs"][i]
+            keep += 1
+            i -= 1
+        e["keep"] = keep
+        left -= used
+    logs = []
+    for e in entries:
+        n, keep = len(e["lines"]), e["keep"]
+        logs.append({"path": e["path"], "lines": e["lines"][n - keep:], "omitted": n - keep})
+        run.log(f"{e['path']}: {keep} lines whole, {n - keep} omitted")
+    return logs
+
+
+def _tails(run, found, lines):
+    """The last Lines lines, each cut to 300 characters; from 1.1.0 each log keeps the newest lines that fit its
+    equal share of 20,000 characters (as escaped JSON), as the script does ([int] rounds half to even: round())."""
+    logs = []
+    share = round(20000 / len(found)) if found else 0
+    for path, content in found:
+        tail = [l[:297] + "..." if len(l) > 300 else l for l in content[-lines:]]
+        kept = tail
+        if at_least(run, "1.1.0"):
+            kept, used = [], 0
+            for l in reversed(tail):
+                if used + _json_cost(l) > share:
+                    break
+                used += _json_cost(l)
+                kept.insert(0, l)
+        logs.append({"path": path, "lines": kept, "omitted": len(tail) - len(kept)})
+    return logs
+
+
 def sysprep_logs(guest, params, run):
-    check_params(params, ("Lines",))
+    whole_version = at_least(run, "1.2.0")
+    check_params(params, ("Lines", "Whole", "MaxChars") if whole_version else ("Lines",))
     lines = params.get("Lines", 40)
     if not isinstance(lines, int) or isinstance(lines, bool) or not 1 <= lines <= 200:
         raise Failed("could not run: Cannot validate argument on parameter 'Lines': give an integer from 1 to 200")
+    whole, max_chars = False, 4000000
+    if whole_version:
+        whole = params.get("Whole", False)
+        if not isinstance(whole, (bool, int)):  # a [bool] parameter takes only Booleans and numbers
+            raise Failed(f"could not run: Cannot process argument transformation on parameter 'Whole'. Cannot convert "
+                         f"value \"{whole}\" to type \"System.Boolean\". Boolean parameters accept only Boolean values "
+                         "and numbers, such as $True, $False, 1 or 0.")
+        whole = bool(whole)
+        max_chars = params.get("MaxChars", 4000000)
+        if not isinstance(max_chars, int) or isinstance(max_chars, bool) or not 100000 <= max_chars <= 16000000:
+            raise Failed("could not run: Cannot validate argument on parameter 'MaxChars': give an integer from "
+                         "100000 to 16000000")
+    if whole:  # New-CloneRun -MaxChars $MaxChars -OutputToS3 (module 1.2.0): the budget is the only cap
+        run.max_chars = run.hard_cap = max_chars
     panther = guest.get("pantherLog") or []
-    logs, missing = [], []
+    found, missing = [], []
     for name, content in (("setupact.log", panther), ("setuperr.log", [l for l in panther if "Error" in l])):
         if content:
-            logs.append({"path": PANTHER + name, "lines": [l[:297] + "..." if len(l) > 300 else l
-                                                           for l in content[-lines:]], "omitted": 0})
+            found.append((PANTHER + name, content))
         else:
             missing.append(PANTHER + name)
+    logs = _whole_logs(run, found, max_chars) if whole else _tails(run, found, lines)
     run.fact("imageState", guest["imageState"])
     run.fact("logs", logs)
     run.fact("missing", missing)

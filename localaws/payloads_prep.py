@@ -239,8 +239,8 @@ def sysprep(guest, params, run):
     run.change("sysprep", "not started", "starting in 20 s via " + flavour)
     guest["sysprepStarting"] = True
     run.after_report = "sysprep-shutdown" if shutdown or flavour == "EC2Config" else "sysprep-quit"
-    if busy:  # 1.0.0 starts anyway: Sysprep then fails after the envelope said changed, and nothing stops
-        run.after_report = "sysprep-fails"
+    if busy or guest.get("sysprepFails"):  # 1.0.0 starts anyway when busy; the sysprepFails fault: Sysprep then
+        run.after_report = "sysprep-fails"  # fails after the envelope said changed, and nothing stops
 
 
 MODELS = {"preflight": preflight, "work-user": work_user, "firewall-off": firewall_off, "jobs-stop": jobs_stop,

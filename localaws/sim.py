@@ -51,6 +51,19 @@ class ConfigError(ValueError):
     pass
 
 
+def sysprep_failure_lines(lines: int = 50, width: int = 120) -> list:
+    """What the sysprepFails fault writes to Panther's setupact.log: `lines` numbered lines padded to `width`
+    characters (every tenth, and the last, an Error, so setuperr.log gets them too), the same for the same arguments."""
+    out = []
+    for i in range(1, lines + 1):
+        kind = "Error" if i % 10 == 0 or i == lines else "Info "
+        head = f"2026-12-03 03:{(i // 60) % 60:02d}:{i % 60:02d}, {kind} [sysprep.exe] SYSPRP line {i} of {lines}: "
+        if i == lines:
+            head += "Sysprep_Generalize failed (0x80070005) "
+        out.append((head + "x" * width)[:max(width, len(head))])
+    return out
+
+
 def default_config() -> dict:
     return copy.deepcopy(DEFAULTS)
 
@@ -357,9 +370,12 @@ class Sim:
             with self.guests.lock:
                 guest = self.guests.ensure(instance_id, None)
                 guest.pop("sysprepStarting", None)
-                guest.setdefault("pantherLog", []).append(
-                    "Error [sysprep.exe] SYSPRP Sysprep_Generalize: another operation is in progress (EC2Launch stages "
-                    "or servicing); generalize failed")
+                if guest.get("sysprepFails"):
+                    guest.setdefault("pantherLog", []).extend(sysprep_failure_lines(**guest["sysprepFails"]))
+                else:
+                    guest.setdefault("pantherLog", []).append(
+                        "Error [sysprep.exe] SYSPRP Sysprep_Generalize: another operation is in progress (EC2Launch "
+                        "stages or servicing); generalize failed")
             return
         with self.guests.lock:
             guest = self.guests.ensure(instance_id, None)

@@ -56,6 +56,9 @@ def apply_guest_faults(sim, instance_id: str, faults: dict) -> None:
         rule = faults.get("computerAccountExists")
         if rule:
             guest.setdefault("domainComputerAccounts", []).append(rule.get("name", guest["hostName"]))
+        rule = faults.get("sysprepFails")
+        if rule:
+            guest["sysprepFails"] = {"lines": int(rule.get("lines", 50)), "width": int(rule.get("width", 120))}
 
 
 def start_command(sim, cmd) -> None:

@@ -46,21 +46,49 @@ def test_1_0_0_stays_listed_and_is_marked_superseded_with_a_reason(manifest):
         assert "1.1.0" in reason and "D1" in reason, f"{path}: superseded must say by what and why"
 
 
+# The newest version of each payload (what plans use by default) and its module: 1.1.0 everywhere, except
+# sysprep-logs, whose 1.2.0 (module 1.2.0) returns whole Panther logs when the output goes to S3.
+LATEST = {"sysprep-logs": ("1.2.0", "1.2.0")}
+
+
+def vkey(version):
+    return tuple(int(x) for x in version.split("."))
+
+
 def test_1_1_0_is_the_default_and_is_not_superseded(manifest):
     names = {e["name"] for e in manifest["payloads"]}
+    assert len(names) == 14
     for name in names:
-        latest = max((e for e in manifest["payloads"] if e["name"] == name),
-                     key=lambda e: tuple(int(x) for x in e["version"].split(".")))
-        assert latest["version"] == "1.1.0" and latest["module"] == "1.1.0" and "superseded" not in latest, name
+        versions = [e for e in manifest["payloads"] if e["name"] == name]
+        latest = max(versions, key=lambda e: vkey(e["version"]))
+        want = LATEST.get(name, ("1.1.0", "1.1.0"))
+        assert (latest["version"], latest["module"]) == want and "superseded" not in latest, name
+        # 1.1.0 stays listed with module 1.1.0 and is not superseded (a plan may pin it).
+        v110 = [e for e in versions if e["version"] == "1.1.0"]
+        assert len(v110) == 1 and v110[0]["module"] == "1.1.0" and "superseded" not in v110[0], name
     assert manifest["loader"]["version"] == "1.1.0"
 
 
+def loader_for_module(manifest, module):
+    """Manifest.loader(forModule:): the loader of that version, else the newest older one."""
+    versions = [e["version"] for e in manifest["loaders"]]
+    if module in versions:
+        return module
+    return max((v for v in versions if vkey(v) < vkey(module)), key=vkey)
+
+
 def test_each_payload_version_has_the_loader_of_its_module(manifest):
-    # Manifest.loader(forModule:): 1.0.0 payloads keep loader 1.0.0, 1.1.0 payloads get loader 1.1.0.
+    # 1.0.0 payloads keep loader 1.0.0, 1.1.0 payloads get loader 1.1.0; module 1.2.0 (sysprep-logs 1.2.0) runs
+    # under loader 1.1.0, which calls only functions module 1.2.0 keeps unchanged.
     loaders = {e["version"] for e in manifest["loaders"]}
     assert {"1.0.0", "1.1.0"} <= loaders
     for e in manifest["payloads"]:
-        assert e["module"] in loaders, f"{e['name']}@{e['version']}: no loader {e['module']}"
+        want = "1.1.0" if e["module"] == "1.2.0" else e["module"]
+        assert loader_for_module(manifest, e["module"]) == want, f"{e['name']}@{e['version']}: loader for module {e['module']}"
+    loader = (PS / "loader" / "1.1.0" / "loader.ps1").read_text(encoding="ascii")
+    module = (PS / "agent" / "1.2.0" / "CloneAgent.psm1").read_text(encoding="ascii")
+    for function in ("Set-CloneAgentContext", "Resolve-CloneParameters", "Write-CloneFailure"):
+        assert function in loader and f"function {function} " in module, function
 
 
 def test_the_1_1_0_loader_never_writes_the_payload_to_disk():

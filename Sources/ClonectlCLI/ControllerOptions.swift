@@ -118,6 +118,10 @@ struct Controller {
             polling.agentOnline.maxDelay = d * 4
             polling.lookInterval = min(polling.lookInterval, d * 4)
         }
+        // A local AWS whose Sysprep fails on purpose (tests): the plan's minutes (at least 5) would be waited out.
+        if let seconds = ProcessInfo.processInfo.environment["CLONECTL_SYSPREP_SHUTDOWN_SECONDS"].flatMap(Double.init), seconds > 0 {
+            waits.sysprepShutdown = .milliseconds(Int64(seconds * 1000))
+        }
         if let seconds = options.maxPollInterval {
             polling.maxDelay = .milliseconds(Int64(seconds * 1000))
             polling.firstDelay = min(polling.firstDelay, polling.maxDelay)

@@ -122,8 +122,11 @@ public struct ShowCommand: ParsableCommand, SelectsOutput {
             let r = GuestResult.of(i, command: c)
             text.append("\n== \(i.instanceId): \(i.status)\(i.statusDetails.map { " (\($0))" } ?? ""), exit \(i.responseCode.map(String.init) ?? "-"), envelope \(i.verdict ?? "not judged yet"), result \(r.result)\(r.reboots > 0 ? " after \(r.reboots) reboot(s)" : "")")
             if let f = full[i.instanceId] {
+                // A big completed output stays in S3: the ledger kept Run Command's copy (GuestRunner.ledgerCopy).
+                let keptCut = f.completedFromS3 && (i.resultJSON?.contains("\"wholeOutput\":") ?? false)
                 text.append("full output: \(f.stdoutURL)" + (f.completedFromS3
-                    ? " (Run Command cut it at 24,000 bytes; the envelope below was read and verified from there)" : ""))
+                    ? (keptCut ? " (Run Command cut it at 24,000 bytes; the envelope was read and verified from there; below is Run Command's copy, the ledger keeps no more)"
+                        : " (Run Command cut it at 24,000 bytes; the envelope below was read and verified from there)") : ""))
             }
             text.append(i.output ?? "(no output recorded)")
         }

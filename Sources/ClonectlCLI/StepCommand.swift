@@ -59,6 +59,20 @@ public struct StepCommand: AsyncParsableCommand, SelectsOutput {
         if let problem = output?.problems.first { throw ValidationError("--output-*: \(problem)") }
     }
 
+    /// sysprep-logs 1.2.0's `Whole=true` prints an envelope over Run Command's 24,000 characters: without a bucket
+    /// for the agent to upload the whole stdout to, it would only come back cut (truncated). Refused before anything
+    /// is sent, saying what to fix.
+    static func wholeWithoutBucket(name: String, common: [(String, JSONValue)], fleet: [(String, [(String, JSONValue)])],
+                                   bucket: String?) -> String? {
+        guard name == "sysprep-logs", bucket == nil else { return nil }
+        let asked = (common + fleet.flatMap(\.1)).contains { $0.0 == "Whole" && $0.1 != .bool(false) && $0.1 != .int(0) }
+        guard asked else { return nil }
+        return "sysprep-logs with Whole=true needs --output-s3-bucket BUCKET: Run Command keeps only 24,000 characters "
+            + "of a command's output, and whole Panther logs are longer; the agent uploads the whole output to the bucket "
+            + "and clonectl reads and verifies it there. Give a bucket (the instance profile may write to it), or leave "
+            + "Whole out for the tails. Nothing was sent."
+    }
+
     /// The same as a plan's `output:`.
     var output: Plan.Output? {
         let o = Plan.Output(s3Bucket: outputS3Bucket, s3KeyPrefix: outputS3KeyPrefix, cloudWatchLogGroup: outputLogGroup)
@@ -89,6 +103,9 @@ public struct StepCommand: AsyncParsableCommand, SelectsOutput {
         // Checked against the payload's param() block before any AWS call: a typo fails here, not on the guest.
         try ParameterRefusal.refuse(try ParameterRefusal.problems(store: try options.payloadStore(), reference: reference, params: params),
                                     reference: reference, what: "nothing sent")
+        if let problem = Self.wholeWithoutBucket(name: name, common: common, fleet: fleet, bucket: outputS3Bucket) {
+            throw CLIFailure.usage(problem)
+        }
         let controller = try Controller.open(options)
         defer { controller.close() }
         let quiet = options.quiet

@@ -63,12 +63,23 @@ extension Plan.Output {
 /// Reads a cut envelope's whole stdout from S3.
 struct FullOutputReader: Sendable {
     let s3: S3Client
+    /// The most it reads: 64 MiB, far over sysprep-logs' largest envelope (16,000,000 characters) and what the
+    /// controller can hold and hash at once. A larger object is refused, naming it, before it is read whole.
+    var limit = FullOutputReader.defaultLimit
+    static let defaultLimit = 64 * 1024 * 1024
 
     /// The bytes at `s3://bucket/key` as text; a clear WorkflowError when they cannot be read, naming the object
     /// and what to fix. The invocation is then not recorded as judged, so a resume reads it again.
     func stdout(bucket: String, key: String, commandId: String, instanceId: String) async throws -> String {
         do {
-            let bytes = try await s3.getObject(bucket: bucket, key: key)
+            // One byte over the limit is asked for, so an object of exactly `limit` bytes passes and a larger one shows.
+            let (bytes, size) = try await s3.getObjectPrefix(bucket: bucket, key: key, limit: limit + 1)
+            if bytes.count > limit || (size ?? 0) > limit {
+                throw WorkflowError.guest("the whole output of command \(commandId) on \(instanceId), s3://\(bucket)/\(key), "
+                    + "is \(size.map { "\($0) bytes" } ?? "over \(limit) bytes"): over the \(limit / (1024 * 1024)) MiB clonectl "
+                    + "reads from S3, so its envelope was not read. Look at the object itself (aws s3 cp), and give the "
+                    + "payload a smaller budget (sysprep-logs: MaxChars) when you run it again")
+            }
             return String(decoding: bytes, as: UTF8.self)
         } catch let error as AWSError {
             throw WorkflowError.guest("the output of command \(commandId) on \(instanceId) was cut at "

@@ -366,12 +366,14 @@ public struct GuestRunner: Sendable {
             slim.envelope = outcome.envelope?.slimmed(keepingFacts: keys)
             return slim
         }
-        // Invocations the ledger already holds as verified need no more polling.
+        // Invocations the ledger already holds as verified need no more polling. One whose whole output stayed in S3
+        // (the ledger kept Run Command's cut copy) is polled again: pollOnce reads and verifies it there.
         for inv in try ledger.invocations(commandId: command.commandId) {
             seenStatus[inv.instanceId] = inv.status
             if inv.verdict == Verdict.verified.rawValue, let output = inv.output {
-                outcomes[inv.instanceId] = keep(judge(command, instanceId: inv.instanceId, status: inv.status,
-                                                      details: inv.statusDetails, code: inv.responseCode, output: output))
+                let outcome = judge(command, instanceId: inv.instanceId, status: inv.status,
+                                    details: inv.statusDetails, code: inv.responseCode, output: output)
+                if outcome.verdict == .verified { outcomes[inv.instanceId] = keep(outcome) }
             }
         }
         let clock = ContinuousClock()
@@ -466,11 +468,13 @@ public struct GuestRunner: Sendable {
                                 code: full.responseCode, output: output)
             }
             // The agent uploaded the whole stdout: where it is, and (when 24,000 bytes cut the envelope) read from there.
+            var apiOutput: String? = nil
             if let bucket = outputs?.s3Bucket {
                 let key = AgentOutputKey.key(prefix: outputs?.s3KeyPrefix, commandId: command.commandId,
                                              instanceId: inv.instanceId, pluginName: plugin?.name ?? AgentOutputKey.action)
                 var fromS3 = false
                 if let s3, OutputLimits.shouldReadFromS3(apiOutput: output, verdict: outcome.verdict) {
+                    apiOutput = output
                     output = try await FullOutputReader(s3: s3).stdout(bucket: bucket, key: key, commandId: command.commandId,
                                                                        instanceId: inv.instanceId)
                     outcome = judge(command, instanceId: inv.instanceId, status: outcome.status,
@@ -480,14 +484,37 @@ public struct GuestRunner: Sendable {
                 whereFull.append(InvocationOutput(commandId: command.commandId, instanceId: inv.instanceId,
                                                   stdoutURL: "s3://\(bucket)/\(key)", completedFromS3: fromS3))
             }
+            let kept = Self.ledgerCopy(output: output, apiOutput: apiOutput,
+                                       envelope: outcome.envelope, stdoutURL: whereFull.last?.stdoutURL)
             round.finished.append((outcome, InvocationRecord(
                 commandId: command.commandId, instanceId: inv.instanceId, status: outcome.status,
-                statusDetails: outcome.statusDetails, responseCode: outcome.responseCode, output: output,
-                verdict: outcome.verdict.rawValue, resultJSON: outcome.envelope.map { CanonicalJSON.encode($0.json) },
+                statusDetails: outcome.statusDetails, responseCode: outcome.responseCode, output: kept.output,
+                verdict: outcome.verdict.rawValue, resultJSON: kept.resultJSON,
                 finishedAt: Self.now(), updatedAt: Self.now())))
         }
         try ledger.recordInvocationOutputs(whereFull)
         return round
+    }
+
+    /// What the ledger keeps of an invocation: its output and envelope, except when the output was completed from
+    /// S3 and is big (sysprep-logs' whole logs: megabytes). Then the row keeps Run Command's own copy (at most
+    /// 24,000 bytes) and the envelope without its facts (`omittedFacts` names them, `wholeOutput` says where they
+    /// are); the whole output stays in S3 (invocation_outputs has its URL), and a resume reads and verifies it there
+    /// again. The verdict recorded is the one given to the whole output.
+    static let ledgerOutputLimit = 64 * 1024
+
+    static func ledgerCopy(output: String, apiOutput: String?, envelope: Envelope?,
+                           stdoutURL: String?) -> (output: String, resultJSON: String?) {
+        let json = envelope.map { CanonicalJSON.encode($0.json) }
+        guard let apiOutput, output.utf8.count > ledgerOutputLimit || (json?.utf8.count ?? 0) > ledgerOutputLimit else {
+            return (output, json)
+        }
+        guard let envelope, (json?.utf8.count ?? 0) > ledgerOutputLimit else { return (apiOutput, json) }
+        var slim = envelope
+        let names = (envelope.facts.objectMembers ?? []).map(\.0).sorted()
+        slim.facts = .object([("omittedFacts", .array(names.map(JSONValue.string))),
+                              ("wholeOutput", .string(stdoutURL ?? "in S3"))])
+        return (apiOutput, CanonicalJSON.encode(slim.json))
     }
 
     func judge(_ command: CommandRecord, instanceId: String, status: String, details: String?, code: Int?,

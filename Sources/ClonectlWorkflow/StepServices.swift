@@ -16,6 +16,8 @@ public struct StepServices: Sendable {
         public var imageInFlight: Duration = .seconds(70)
         /// After a lost CreateImage answer in this process, how long to look for the image before sending again.
         public var imageLostAnswer: Duration = .seconds(10)
+        /// Overrides the plan's `sysprep.shutdownTimeoutMinutes` (a local AWS only: CLONECTL_SYSPREP_SHUTDOWN_SECONDS).
+        public var sysprepShutdown: Duration? = nil
         public init() {}
     }
 

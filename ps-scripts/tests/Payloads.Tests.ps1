@@ -374,6 +374,102 @@ Describe 'sysprep-logs' {
     }
 }
 
+Describe 'sysprep-logs 1.2.0' {
+    # Module 1.2.0 (New-CloneRun -OutputToS3, the faster JSON string writer) replaces 1.1.0 for these cases only; the
+    # Panther logs are real files under a scratch WINDIR.
+    BeforeAll {
+        Remove-Module -Name CloneAgent -Force -ErrorAction SilentlyContinue
+        Import-Module -Name (Join-Path $global:ClonePsScripts 'agent\1.2.0\CloneAgent.psm1') -Force
+        $script:SavedWindir = $env:WINDIR
+        $script:Windir = Join-Path $script:Scratch 'Windows'
+        $script:Setupact = Join-Path $script:Windir 'System32\Sysprep\Panther\setupact.log'
+    }
+    AfterAll {
+        $env:WINDIR = $script:SavedWindir
+        Remove-Module -Name CloneAgent -Force -ErrorAction SilentlyContinue
+        Import-Module -Name (Join-Path $global:ClonePsScripts 'agent\1.1.0\CloneAgent.psm1') -Force
+    }
+    BeforeEach {
+        $env:WINDIR = $script:Windir
+        $null = New-Item -ItemType Directory -Path (Split-Path -Parent $script:Setupact) -Force
+        Remove-Item -LiteralPath $script:Setupact -Force -ErrorAction SilentlyContinue
+    }
+    AfterEach { $env:WINDIR = $script:SavedWindir }
+
+    It 'writes every shared writer string exactly with the 1.2.0 string writer (envelope vectors)' {
+        foreach ($case in $script:Vectors.writerStrings) {
+            ConvertTo-CloneJson ([string]$case.input) | Should -BeExactly $case.expected
+        }
+        $all = -join (0..255 | ForEach-Object { [string][char]$_ }) + [string][char]0x6771 + [string][char]0xD83D + [string][char]0xDE00
+        $expected = '"' + (-join (0..255 | ForEach-Object {
+                    if ($_ -eq 34) { '\"' } elseif ($_ -eq 92) { '\\' } elseif ($_ -eq 8) { '\b' } elseif ($_ -eq 12) { '\f' }
+                    elseif ($_ -eq 10) { '\n' } elseif ($_ -eq 13) { '\r' } elseif ($_ -eq 9) { '\t' }
+                    elseif ($_ -lt 32 -or $_ -gt 126) { '\u' + $_.ToString('x4') } else { [string][char]$_ }
+                })) + '\u6771\ud83d\ude00"'
+        ConvertTo-CloneJson $all | Should -BeExactly $expected
+    }
+
+    It 'without Whole returns 1.1.0 tails: lines cut to 300, under 23,900' {
+        $long = 'L' * 400
+        [IO.File]::WriteAllLines($script:Setupact, [string[]](@(1..500 | ForEach-Object { "line $_ $long" })))
+        $r = Invoke-ClonePayload -Name 'sysprep-logs' -Version '1.2.0'
+        $r.Code | Should -Be 0
+        $r.Text.Length | Should -BeLessOrEqual 23900
+        $log = @($r.Envelope.facts.logs)[0]
+        @($log.lines)[-1].Length | Should -Be 300
+        @($log.lines)[-1] | Should -Match '^line 500 L+\.\.\.$'
+    }
+
+    It 'with Whole returns every line whole past 24,000 characters, lines not cut, nothing omitted' {
+        $long = 'P' * 400
+        $lines = [string[]](@(1..3000 | ForEach-Object { "2026-12-03 03:00:00, Info SYSPRP line $_ tab`there `"q`" $long" }))
+        [IO.File]::WriteAllLines($script:Setupact, $lines)
+        $r = Invoke-ClonePayload -Name 'sysprep-logs' -Version '1.2.0' -Params @{ Whole = $true }
+        $r.Code | Should -Be 0
+        $r.Text.Length | Should -BeGreaterThan 24000
+        $log = @($r.Envelope.facts.logs | Where-Object { $_.path -eq $script:Setupact })[0]
+        $log.omitted | Should -Be 0
+        @($log.lines).Count | Should -Be 3000
+        @($log.lines)[0] | Should -BeExactly $lines[0]
+        @($log.lines)[-1] | Should -BeExactly $lines[-1]
+        $hash = Get-CloneSha256Hex -Bytes ([Text.Encoding]::ASCII.GetBytes($r.Json))
+        $r.Text | Should -Match ('sha256=' + $hash)
+    }
+
+    It 'with Whole keeps the newest lines within MaxChars and counts the rest in omitted' {
+        $lines = [string[]](@(1..5000 | ForEach-Object { "Info line $_ " + ('x' * 100) }))
+        [IO.File]::WriteAllLines($script:Setupact, $lines)
+        $r = Invoke-ClonePayload -Name 'sysprep-logs' -Version '1.2.0' -Params @{ Whole = $true; MaxChars = 100000 }
+        $r.Code | Should -Be 0
+        $r.Text.Length | Should -BeLessOrEqual 100000
+        $log = @($r.Envelope.facts.logs | Where-Object { $_.path -eq $script:Setupact })[0]
+        ($log.omitted + @($log.lines).Count) | Should -Be 5000
+        $log.omitted | Should -BeGreaterThan 0
+        @($log.lines)[-1] | Should -BeExactly $lines[-1]
+    }
+
+    It 'with Whole reads a log another process holds open for writing (FileShare ReadWrite)' {
+        $fs = New-Object IO.FileStream($script:Setupact, [IO.FileMode]::Create, [IO.FileAccess]::Write, [IO.FileShare]::Read)
+        try {
+            $bytes = [Text.Encoding]::ASCII.GetBytes("first`r`nsecond`r`n")
+            $fs.Write($bytes, 0, $bytes.Length); $fs.Flush()
+            $r = Invoke-ClonePayload -Name 'sysprep-logs' -Version '1.2.0' -Params @{ Whole = $true }
+        } finally { $fs.Dispose() }
+        $r.Code | Should -Be 0
+        @(@($r.Envelope.facts.logs | Where-Object { $_.path -eq $script:Setupact })[0].lines) | Should -Be @('first', 'second')
+    }
+
+    It 'refuses a budget over 23,900 without OutputToS3 (module 1.2.0, D13)' {
+        { New-CloneRun -Payload 'x' -Version '1.2.0' -MaxChars 30000 } | Should -Throw '*OutputToS3*'
+        $run = New-CloneRun -Payload 'x' -Version '1.2.0' -MaxChars 30000 -OutputToS3
+        Set-CloneFact -Run $run -Name 'big' -Value ('x' * 28000)
+        $writer = New-Object IO.StringWriter; $old = [Console]::Out; [Console]::SetOut($writer)
+        try { $null = Complete-CloneRun -Run $run } finally { [Console]::SetOut($old) }
+        $writer.ToString().Length | Should -BeGreaterThan 24000
+        $writer.ToString().Length | Should -BeLessOrEqual 30000
+    }
+}
+
 Describe 'hostname' {
     It 'renames with exit 3010, and the re-run after the reboot reports ok' {
         $a = Invoke-ClonePayload -Name 'hostname' -Params @{ NewName = 'APP02' }

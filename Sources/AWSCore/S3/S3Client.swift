@@ -30,6 +30,21 @@ public struct S3Client: Sendable {
         try await send("GetObject", method: "GET", bucket: bucket, key: key).body
     }
 
+    /// At most the first `limit` bytes of the object (GetObject with `Range: bytes=0-(limit-1)`, the same
+    /// s3:GetObject permission), and its whole size when S3 said it (Content-Range, else Content-Length): a caller
+    /// that must not hold an unbounded object reads this way. An empty object answers InvalidRange: returned as empty.
+    public func getObjectPrefix(bucket: String, key: String, limit: Int) async throws -> (body: [UInt8], size: Int?) {
+        do {
+            let r = try await send("GetObject", method: "GET", bucket: bucket, key: key,
+                                   headers: [HTTPHeader("Range", "bytes=0-\(max(0, limit - 1))")])
+            let total = r.header("Content-Range").flatMap { $0.split(separator: "/").last.flatMap { Int($0) } }
+                ?? r.header("Content-Length").flatMap { Int($0) }
+            return (r.body, total)
+        } catch let error as AWSError where error.code == "InvalidRange" || error.code == "HTTP416" {
+            return ([], 0)
+        }
+    }
+
     /// PutObject, for the tools and tests that seed a bucket; clonectl itself only reads.
     public func putObject(bucket: String, key: String, body: [UInt8], contentType: String = "text/plain") async throws {
         _ = try await send("PutObject", method: "PUT", bucket: bucket, key: key, body: body,
