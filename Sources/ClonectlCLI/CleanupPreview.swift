@@ -36,12 +36,8 @@ struct CleanupPreview {
                 if let image = try await OwnedResources(ec2: ec2).image(id, runId: runId, roles: [role]) {
                     // As cleanup does (ImageMaker.remove): only snapshots carrying this run's tags are deleted; an older
                     // clonectl's untagged ones are left, which the controller policy could not delete anyway.
-                    let tags = image.snapshotIds.isEmpty ? [:] : try await ec2.describeTags(resourceIds: image.snapshotIds)
-                    let owned = image.snapshotIds.filter { id in
-                        let own = tags[id] ?? []
-                        return own.contains(EC2Tag("clonectl:run", runId)) && own.contains(EC2Tag("clonectl:role", role))
-                    }
-                    let left = image.snapshotIds.filter { !owned.contains($0) }
+                    let left = try await OwnedResources(ec2: ec2).untaggedSnapshots(of: image, runId: runId, roles: ["source", "master"])
+                    let owned = image.snapshotIds.filter { !left.contains($0) }
                     let snaps = owned.isEmpty ? "" : " and delete snapshot(s) \(owned.joined(separator: ", "))"
                     preview.items.append(Item(action: "deregister image \(id) (\(role) image)\(snaps)", skipped: nil))
                     if !left.isEmpty {

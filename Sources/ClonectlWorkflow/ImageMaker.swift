@@ -116,16 +116,9 @@ struct ImageMaker: Sendable {
          EC2TagSpecification(resourceType: "snapshot", tags: runTags)]
     }
 
-    /// The image's snapshots that do not carry `clonectl:run` = this run and a `clonectl:role` in `roles`, as AWS
-    /// reports their tags now (DescribeTags).
+    /// The image's snapshots that do not carry this run's tags (OwnedResources.untaggedSnapshots).
     func untaggedSnapshots(of image: EC2Image, roles: Set<String>, context: StepContext) async throws -> [String] {
-        guard !image.snapshotIds.isEmpty else { return [] }
-        let tags = try await services.ec2.describeTags(resourceIds: image.snapshotIds)
-        return image.snapshotIds.filter { id in
-            let own = tags[id] ?? []
-            return !own.contains(EC2Tag("clonectl:run", context.runId))
-                || !roles.contains(own.first { $0.key == "clonectl:role" }?.value ?? "")
-        }
+        try await OwnedResources(ec2: services.ec2).untaggedSnapshots(of: image, runId: context.runId, roles: roles)
     }
 
     /// `findOwn` every second or so until `window` has passed.

@@ -9,6 +9,18 @@ public struct OwnedResources: Sendable {
     let ec2: EC2Client
     public init(ec2: EC2Client) { self.ec2 = ec2 }
 
+    /// The image's snapshots that do not carry `clonectl:run` = `runId` and a `clonectl:role` in `roles`, as AWS
+    /// reports their tags now (DescribeTags): cleanup leaves them (an older clonectl's image), and its preview says so.
+    public func untaggedSnapshots(of image: EC2Image, runId: String, roles: Set<String>) async throws -> [String] {
+        guard !image.snapshotIds.isEmpty else { return [] }
+        let tags = try await ec2.describeTags(resourceIds: image.snapshotIds)
+        return image.snapshotIds.filter { id in
+            let own = tags[id] ?? []
+            return !own.contains(EC2Tag("clonectl:run", runId))
+                || !roles.contains(own.first { $0.key == "clonectl:role" }?.value ?? "")
+        }
+    }
+
     /// An id the ledger named that AWS does not report as the run's.
     struct NotOwned: OwnedResourcesRefusal {
         let kind: String
