@@ -46,8 +46,13 @@ struct InstanceRolePermission {
             add(Self.name(ofProfile: clone.instanceProfile ?? plan.workCopy.instanceProfile), "clone \(clone.name)",
                 clone.domain.map { [$0.credentialParameter] } ?? [])
         }
+        // Who is asking (for the account and partition of the ARNs), once for every profile.
+        let caller: STSClient.CallerIdentity
+        do { caller = try await session.sts.getCallerIdentity() } catch {
+            return out + byProfile.map { .init(status: .unknown, name: Self.label($0.profile), detail: "could not ask IAM about it: \(error)") }
+        }
         for (profile, needs) in byProfile {
-            out.append(await check(profile: profile, needs: needs))
+            out.append(await check(profile: profile, needs: needs, caller: caller))
         }
         return out
     }
@@ -58,14 +63,13 @@ struct InstanceRolePermission {
         return reference.split(separator: "/").last.map(String.init) ?? reference
     }
 
-    func check(profile: String, needs: Needs) async -> DoctorReport.Check {
+    func check(profile: String, needs: Needs, caller: STSClient.CallerIdentity) async -> DoctorReport.Check {
         let label = Self.label(profile)
         let who = needs.who.joined(separator: ", ")
         do {
             guard let role = try await session.iam.getInstanceProfileRoleArn(name: profile) else {
                 return .init(status: .fail, name: label, detail: "holds no role (for \(who)): add the instance role to it")
             }
-            let caller = try await session.sts.getCallerIdentity()
             let partition = caller.arn.split(separator: ":", maxSplits: 2).dropFirst().first.map(String.init) ?? "aws"
             let region = session.settings.region.name
             var asks: [(action: String, resources: [String], what: String)] = [
